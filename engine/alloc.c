@@ -1,0 +1,33 @@
+/* engine/alloc.c - the library's own allocations.
+ *
+ * With SHMX_JEMALLOC the library links jemalloc (Debian builds it without a
+ * prefix, so malloc and aligned_alloc here are jemalloc's); the sanitizer
+ * build uses the system allocator so ASan sees every allocation.  One place
+ * to route them also gives fault injection a single site later.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+void *shmx__malloc(size_t n)
+{
+	return malloc(n ? n : 1);
+}
+
+void *shmx__calloc(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *shmx__aligned_alloc(size_t align, size_t n)
+{
+	/* aligned_alloc wants a size that is a multiple of the alignment */
+	size_t rounded = (n + align - 1) / align * align;
+
+	return aligned_alloc(align, rounded ? rounded : align);
+}
+
+void shmx__free(void *p)
+{
+	free(p);
+}

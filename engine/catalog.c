@@ -1,0 +1,132 @@
+/* engine/catalog.c - describing arrays by path and listing the shm
+ * directory: what `shmx info`, `shmx ls` and `shmx rm` see. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shmx/catalog.h"
+#include "shmx/npy.h"
+#include "shmx/target.h"
+#include "internal.h"
+
+static int read_header(int fd, const char *path, const struct stat *st,
+		       struct shmx_entry *e, struct shmx_error *err)
+{
+	unsigned char buf[SHMX_NPY_MAX_HEADER + 16];
+	struct shmx_npy_header h;
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	int rc;
+
+	if (n < 0)
+		return shmx__fail(err, -errno, "%s: %s", path, strerror(errno));
+	rc = shmx_npy_parse(buf, (size_t)n, path, &h, err);
+	if (!rc)
+		rc = shmx_npy_check_size(&h, (uint64_t)st->st_size, path, err);
+	if (rc)
+		return rc;
+	e->is_array = 1;
+	e->dtype = h.dtype;
+	e->shape = h.shape;
+	return 0;
+}
+
+int shmx_describe(const char *path, struct shmx_entry *e,
+		  struct shmx_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int fd, rc;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", slash ? slash + 1 : path);
+	e->is_temporary = shmx_temporary_parse(e->name, &e->creator);
+	if (e->is_temporary)
+		e->creator_alive = kill(e->creator, 0) == 0 || errno == EPERM;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return shmx__fail(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		rc = shmx__fail(err, -errno, "%s: %s", path, strerror(errno));
+	} else {
+		e->bytes = (uint64_t)st.st_size;
+		e->owner = st.st_uid;
+		e->mode = st.st_mode & 07777;
+		e->mtime = st.st_mtime;
+		rc = S_ISREG(st.st_mode) ? read_header(fd, path, &st, e, err)
+					 : shmx__fail(err, SHMX_ENOTARRAY,
+						      "%s: not a regular file",
+						      path);
+	}
+	close(fd);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in dir, sorted, into *names (caller frees each and the list). */
+static int list_dir(const char *dir, char ***names, size_t *count,
+		    struct shmx_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d)
+		return shmx__fail(err, -errno, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!nv)
+				goto oom;
+			v = nv;
+		}
+		if (!(v[n] = strdup(de->d_name)))
+			goto oom;
+		n++;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), by_name);
+	*names = v;
+	*count = n;
+	return 0;
+oom:
+	closedir(d);
+	while (n)
+		free(v[--n]);
+	free(v);
+	return shmx__fail(err, -ENOMEM, "out of memory");
+}
+
+int shmx_catalog_each(shmx_entry_fn fn, void *ctx, struct shmx_error *err)
+{
+	const char *dir = shmx_shm_dir();
+	char **names = NULL, path[PATH_MAX];
+	size_t n = 0;
+	int rc = list_dir(dir, &names, &n, err);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct shmx_entry e;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (shmx_describe(path, &e, NULL) == -ENOENT)
+			continue; /* removed while we listed */
+		rc = fn(&e, ctx);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}

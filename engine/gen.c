@@ -1,0 +1,115 @@
+/* engine/gen.c - the counter-based generator behind `shmx gen`.
+ *
+ * value(i) = f(splitmix64(key + i)), key derived from the seed: no state
+ * carried between elements, so the loops vectorise and any partition of
+ * [0, n) among workers yields the same array.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "shmx/gen.h"
+#include "internal.h"
+
+static inline uint64_t mix(uint64_t z)
+{
+	z += UINT64_C(0x9e3779b97f4a7c15);
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static inline double unit(uint64_t bits) /* [0, 1) */
+{
+	return (double)(bits >> 11) * 0x1.0p-53;
+}
+
+static inline double normal(uint64_t key, uint64_t i)
+{
+	/* 1 - unit() is in (0, 1], so log never sees 0 */
+	double u1 = 1.0 - unit(mix(key + 2 * i));
+	double u2 = unit(mix(key + 2 * i + 1));
+
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* An integer in [lo, lo + span) from 64 random bits, without division. */
+static inline int64_t bounded(uint64_t bits, int64_t lo, uint64_t span)
+{
+	return lo + (int64_t)(((bits >> 32) * span) >> 32);
+}
+
+#define FILL_FN(name, T, IS_FLOAT, LO, SPAN)                                  \
+	static void name(T *p, uint64_t first, uint64_t n, enum shmx_fill f,  \
+			 uint64_t key)                                        \
+	{                                                                     \
+		switch (f) {                                                  \
+		case SHMX_FILL_UNIFORM:                                       \
+			for (uint64_t k = 0; k < n; k++)                      \
+				p[k] = IS_FLOAT ? (T)unit(mix(key + first + k))  \
+						: (T)bounded(mix(key + first + k), \
+							     LO, SPAN);       \
+			break;                                                \
+		case SHMX_FILL_NORMAL:                                        \
+			for (uint64_t k = 0; k < n; k++)                      \
+				p[k] = IS_FLOAT ? (T)normal(key, first + k)   \
+						: (T)(int64_t)llround(        \
+							  10 * normal(key, first + k)); \
+			break;                                                \
+		case SHMX_FILL_RANGE:                                         \
+			for (uint64_t k = 0; k < n; k++)                      \
+				p[k] = (T)(first + k);                        \
+			break;                                                \
+		case SHMX_FILL_ZEROS:                                         \
+			memset(p, 0, n * sizeof(T));                          \
+			break;                                                \
+		}                                                             \
+	}
+
+FILL_FN(fill_i8, int8_t, 0, -100, 201)
+FILL_FN(fill_i16, int16_t, 0, -100, 201)
+FILL_FN(fill_i32, int32_t, 0, -100, 201)
+FILL_FN(fill_i64, int64_t, 0, -100, 201)
+FILL_FN(fill_u8, uint8_t, 0, 0, 201)
+FILL_FN(fill_u16, uint16_t, 0, 0, 201)
+FILL_FN(fill_u32, uint32_t, 0, 0, 201)
+FILL_FN(fill_u64, uint64_t, 0, 0, 201)
+FILL_FN(fill_f32, float, 1, 0, 1)
+FILL_FN(fill_f64, double, 1, 0, 1)
+
+int shmx_fill_parse(const char *s, enum shmx_fill *out, struct shmx_error *err)
+{
+	static const char *const names[] = { "uniform", "normal", "range",
+					      "zeros" };
+
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum shmx_fill)i;
+			return 0;
+		}
+	}
+	return shmx__fail(err, SHMX_EUSAGE,
+			  "unknown fill '%s' (use uniform, normal, range or "
+			  "zeros)",
+			  s);
+}
+
+void shmx_fill(void *base, enum shmx_dtype t, uint64_t first, uint64_t count,
+	       enum shmx_fill fill, uint64_t seed)
+{
+	uint64_t key = mix(seed ^ UINT64_C(0x53484d5800000001));
+	char *p = (char *)base + first * shmx_dtype_size(t);
+
+	switch (t) {
+	case SHMX_I8: fill_i8((void *)p, first, count, fill, key); break;
+	case SHMX_I16: fill_i16((void *)p, first, count, fill, key); break;
+	case SHMX_I32: fill_i32((void *)p, first, count, fill, key); break;
+	case SHMX_I64: fill_i64((void *)p, first, count, fill, key); break;
+	case SHMX_U8: fill_u8((void *)p, first, count, fill, key); break;
+	case SHMX_U16: fill_u16((void *)p, first, count, fill, key); break;
+	case SHMX_U32: fill_u32((void *)p, first, count, fill, key); break;
+	case SHMX_U64: fill_u64((void *)p, first, count, fill, key); break;
+	case SHMX_F32: fill_f32((void *)p, first, count, fill, key); break;
+	case SHMX_F64: fill_f64((void *)p, first, count, fill, key); break;
+	default: break;
+	}
+}

@@ -1,0 +1,37 @@
+/* engine/internal.h - helpers shared by the engine's files (shmx__ names).
+ * Not installed; nothing here is part of the public API.
+ */
+#ifndef SHMX_ENGINE_INTERNAL_H
+#define SHMX_ENGINE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "shmx/error.h"
+
+#define SHMX__CACHELINE 64u
+#define SHMX__ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
+
+/* Fill err (if not NULL) with code and a printf-formatted one-line message;
+ * return code.  So a failure reads: return shmx__fail(err, -ENOENT, ...). */
+int shmx__fail(struct shmx_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Allocation for the library's own buffers (jemalloc when linked).  The
+ * aligned one returns memory suitable for O_DIRECT and vector loads. */
+void *shmx__malloc(size_t n);
+void *shmx__calloc(size_t n, size_t size);
+void *shmx__aligned_alloc(size_t align, size_t n);
+void shmx__free(void *p);
+
+/* a * b and a + b with overflow detection: 0, or -EOVERFLOW. */
+static inline int shmx__mul_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return __builtin_mul_overflow(a, b, out) ? -75 /* EOVERFLOW */ : 0;
+}
+
+static inline int shmx__add_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return __builtin_add_overflow(a, b, out) ? -75 /* EOVERFLOW */ : 0;
+}
+
+#endif

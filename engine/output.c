@@ -1,0 +1,173 @@
+/* engine/output.c - creating an output under a temporary name, reserving
+ * its space, and publishing it by rename.
+ *
+ *   create:  open(.shmx-<pid>-<seq>-NAME, O_CREAT|O_EXCL|O_NOFOLLOW, mode)
+ *            fchmod(mode)          umask must not widen or narrow it
+ *            posix_fallocate       a full tmpfs fails here, as -ENOSPC,
+ *                                  not later as SIGBUS on a page fault;
+ *                                  ftruncate would leave a sparse file
+ *            mmap MAP_SHARED, write the NPY header
+ *   publish: renameat2(RENAME_NOREPLACE), or rename with --force: atomic,
+ *            so a reader sees the old array, the new one, or nothing
+ *   discard: unlink the temporary
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shmx/array.h"
+#include "shmx/npy.h"
+#include "temporary.h"
+#include "internal.h"
+
+struct shmx_output {
+	struct shmx_target target;
+	char tmp[PATH_MAX];
+	int slot; /* in the live-temporaries registry */
+	int force;
+	void *map;
+	uint64_t map_len;
+};
+
+static int target_exists(const struct shmx_target *t)
+{
+	struct stat st;
+
+	return fstatat(AT_FDCWD, t->path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int fail_errno(struct shmx_error *err, int e, const struct shmx_output *o,
+		      const char *doing)
+{
+	if (e == ENOSPC)
+		return shmx__fail(err, -e,
+				  "%s: no space left in %s for %llu bytes",
+				  o->target.spec, o->target.dir,
+				  (unsigned long long)o->map_len);
+	return shmx__fail(err, -e, "%s: cannot %s: %s", o->target.spec, doing,
+			  strerror(e));
+}
+
+/* Create, size and map the temporary.  On failure the caller discards. */
+static int make_temporary(struct shmx_output *o, mode_t mode,
+			  struct shmx_error *err)
+{
+	int fd, e;
+
+	if (shmx__temp_path(&o->target, o->tmp, sizeof(o->tmp)) < 0)
+		return shmx__fail(err, SHMX_ETARGET, "%s: path too long",
+				  o->target.spec);
+	o->slot = shmx__temp_register(o->tmp);
+	if (o->slot < 0)
+		return shmx__fail(err, o->slot, "too many outputs at once");
+	fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
+	if (fd < 0) {
+		e = errno;
+		o->tmp[0] = '\0'; /* nothing to unlink: it is not ours */
+		return fail_errno(err, e, o, "create");
+	}
+	e = fchmod(fd, mode) < 0 ? errno : 0;
+	if (!e)
+		e = posix_fallocate(fd, 0, (off_t)o->map_len);
+	if (!e) {
+		o->map = mmap(NULL, o->map_len, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, fd, 0);
+		if (o->map == MAP_FAILED) {
+			o->map = NULL;
+			e = errno;
+		}
+	}
+	close(fd);
+	return e ? fail_errno(err, e, o, "create") : 0;
+}
+
+int shmx_output_create(const char *spec, enum shmx_dtype t,
+		       const struct shmx_shape *s,
+		       const struct shmx_create_opts *opts,
+		       struct shmx_output **out, struct shmx_error *err)
+{
+	struct shmx_output *o;
+	uint64_t bytes;
+	int rc;
+
+	o = shmx__calloc(1, sizeof(*o));
+	if (!o)
+		return shmx__fail(err, -ENOMEM, "out of memory");
+	o->slot = -1;
+	o->force = opts && opts->force;
+	rc = shmx_target_parse(spec, &o->target, err);
+	if (!rc && shmx_shape_bytes(s, t, &bytes) < 0)
+		rc = shmx__fail(err, SHMX_ESHAPE, "%s: shape overflows", spec);
+	if (!rc && !o->force && target_exists(&o->target))
+		rc = shmx__fail(err, -EEXIST,
+				"%s: already exists (use --force to replace it)",
+				spec);
+	if (!rc) {
+		o->map_len = SHMX_NPY_DATA_OFFSET + bytes;
+		rc = make_temporary(o, opts && opts->mode ? opts->mode : 0600,
+				    err);
+	}
+	if (rc) {
+		shmx_output_discard(o);
+		return rc;
+	}
+	shmx_npy_write_header(o->map, t, s);
+	*out = o;
+	return 0;
+}
+
+void *shmx_output_data(struct shmx_output *o)
+{
+	return (char *)o->map + SHMX_NPY_DATA_OFFSET;
+}
+
+uint64_t shmx_output_nbytes(const struct shmx_output *o)
+{
+	return o->map_len - SHMX_NPY_DATA_OFFSET;
+}
+
+const struct shmx_target *shmx_output_target(const struct shmx_output *o)
+{
+	return &o->target;
+}
+
+int shmx_output_publish(struct shmx_output *o, struct shmx_error *err)
+{
+	int rc = 0;
+
+	if (o->force)
+		rc = rename(o->tmp, o->target.path);
+	else
+		rc = renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->target.path,
+			       RENAME_NOREPLACE);
+	if (rc < 0) {
+		int e = errno;
+
+		rc = e == EEXIST ? shmx__fail(err, -e,
+					      "%s: already exists (use --force "
+					      "to replace it)",
+					      o->target.spec)
+				 : fail_errno(err, e, o, "publish");
+	} else {
+		o->tmp[0] = '\0'; /* published: no longer ours to remove */
+	}
+	shmx_output_discard(o);
+	return rc;
+}
+
+void shmx_output_discard(struct shmx_output *o)
+{
+	if (!o)
+		return;
+	if (o->map)
+		munmap(o->map, o->map_len);
+	if (o->tmp[0])
+		unlink(o->tmp);
+	shmx__temp_forget(o->slot);
+	shmx__free(o);
+}

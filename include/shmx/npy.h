@@ -1,0 +1,57 @@
+/* shmx/npy.h - the NPY format, parsed strictly and written with the data
+ * at byte 4096.
+ *
+ * Layout of every array shmx creates (file or shm segment):
+ *
+ *   0      6    8     10                                   4095 4096
+ *   +------+----+-----+------------------------------------+----+--------
+ *   |\x93NUMPY|1 0|hlen | {'descr': '<f8', 'fortran_order': |    | data,
+ *   |      |    |4086 |  False, 'shape': (R, C), }  ...pad | \n | C order
+ *   +------+----+-----+------------------------------------+----+--------
+ *
+ * so numpy.load(path, mmap_mode='r') maps it as is, and the data is
+ * page-aligned for mmap and O_DIRECT.  Inputs may be NPY v1, v2 or v3 with
+ * any data offset numpy produces (64, 128, ...).
+ */
+#ifndef SHMX_NPY_H
+#define SHMX_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common.h"
+#include "error.h"
+#include "dtype.h"
+#include "shape.h"
+
+#define SHMX_NPY_DATA_OFFSET 4096u
+/* A header longer than this is refused as malformed (numpy caps at 10000
+ * by default for untrusted files, we allow a little more). */
+#define SHMX_NPY_MAX_HEADER (64u * 1024u)
+
+struct shmx_npy_header {
+	enum shmx_dtype dtype;
+	struct shmx_shape shape;
+	uint64_t data_offset; /* where the data starts in the file */
+	uint64_t data_bytes;  /* element count x item size */
+	int version;          /* 1, 2 or 3 */
+};
+
+/* Parse the header at the start of buf (len bytes available; the whole
+ * file may be longer).  Checks magic, version, header length, every dict
+ * key, dtype, fortran_order and shape (overflow included).  Does not check
+ * that the data fits: see shmx_npy_check_size.  `what` names the input in
+ * messages.  0, SHMX_EBADNPY, SHMX_EDTYPE or SHMX_ESHAPE. */
+SHMX_API int shmx_npy_parse(const void *buf, size_t len, const char *what,
+			    struct shmx_npy_header *h, struct shmx_error *err);
+
+/* 0 when a file of file_size bytes holds exactly the data h describes,
+ * SHMX_ESIZE otherwise (shorter or longer). */
+SHMX_API int shmx_npy_check_size(const struct shmx_npy_header *h,
+				 uint64_t file_size, const char *what,
+				 struct shmx_error *err);
+
+/* Write a v1.0 header of exactly SHMX_NPY_DATA_OFFSET bytes into buf. */
+SHMX_API void shmx_npy_write_header(void *buf, enum shmx_dtype t,
+				    const struct shmx_shape *s);
+
+#endif

@@ -1,0 +1,94 @@
+/* tools/cli.c - errors, exit codes and option parsing for the CLI. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_error(const struct shmx_error *e)
+{
+	fprintf(stderr, "shmx: error: %s\n",
+		e->msg[0] ? e->msg : shmx_strerror(e->code));
+	return shmx_error_is_input(e->code) ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+int cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("shmx: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	char opts[64];
+	const char *what;
+	int c;
+
+	/* a leading ':' makes getopt tell a missing value (':') from an
+	 * unknown option ('?') and keeps it quiet: we print our own line */
+	snprintf(opts, sizeof(opts), ":%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	what = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	if (c == ':')
+		cli_usage("%s: option '%s' needs a value", cmd, what);
+	else
+		cli_usage("%s: unknown option '%s' (see shmx %s --help)", cmd,
+			  what, cmd);
+	return '?';
+}
+
+int cli_parse_u64(const char *opt, const char *s, int allow_suffix,
+		  uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!isdigit((unsigned char)s[0]))
+		goto bad;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		goto bad;
+	if (allow_suffix && *end) {
+		const char *sfx = strchr("kMG", *end);
+
+		if (!sfx || end[1])
+			goto bad;
+		shift = 10u * (unsigned)(sfx - "kMG" + 1);
+		if (v > (~0ULL >> shift))
+			goto bad;
+		v <<= shift;
+	} else if (*end) {
+		goto bad;
+	}
+	*out = v;
+	return 0;
+bad:
+	return cli_usage("%s: bad value '%s' (a whole number%s)", opt, s,
+			 allow_suffix ? ", optionally with k, M or G" : "");
+}
+
+int cli_parse_mode(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 8);
+
+	if (!*s || *end || v > 0777 || v == 0)
+		return cli_usage("--mode: bad mode '%s' (octal, e.g. 0640)", s);
+	*out = (unsigned)v;
+	return 0;
+}

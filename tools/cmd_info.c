@@ -1,0 +1,84 @@
+/* tools/cmd_info.c - `shmx info`: what an array is and where it lives. */
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: shmx info TARGET...\n"
+	"\n"
+	"Prints name, path, dtype, shape, bytes, owner, mode and age.\n";
+
+void cli_format_age(time_t mtime, char *buf, size_t len)
+{
+	long s = (long)(time(NULL) - mtime);
+
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(buf, len, "%lds", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%ldm", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%ldh", s / 3600);
+	else
+		snprintf(buf, len, "%ldd", s / 86400);
+}
+
+static int show(const char *spec)
+{
+	struct shmx_error err = { 0 };
+	struct shmx_target t;
+	struct shmx_entry e;
+	struct passwd *pw;
+	char shape[64], age[32];
+	uint64_t data;
+
+	if (shmx_target_parse(spec, &t, &err) ||
+	    shmx_describe(t.path, &e, &err))
+		return cli_error(&err);
+	shmx_shape_format(&e.shape, shape, sizeof(shape));
+	shmx_shape_bytes(&e.shape, e.dtype, &data);
+	cli_format_age(e.mtime, age, sizeof(age));
+	pw = getpwuid(e.owner);
+	printf("name:  %s\n", spec);
+	printf("where: %s (%s)\n", t.path,
+	       t.kind == SHMX_TARGET_SHM ? "shm segment" : "file");
+	printf("dtype: %s\n", shmx_dtype_name(e.dtype));
+	printf("shape: %s\n", shape);
+	printf("bytes: %llu data, %llu in all\n", (unsigned long long)data,
+	       (unsigned long long)e.bytes);
+	printf("owner: %s (uid %u), mode %04o\n", pw ? pw->pw_name : "?",
+	       (unsigned)e.owner, (unsigned)e.mode);
+	printf("age:   %s\n", age);
+	return EXIT_OK;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, rc = EXIT_OK;
+
+	while ((c = cli_getopt("info", argc, argv, "h", opts)) != -1) {
+		if (c != 'h')
+			return EXIT_USAGE;
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	if (optind >= argc)
+		return cli_usage("info: no target given");
+	for (int i = optind; i < argc; i++) {
+		int r = show(argv[i]);
+
+		if (r > rc)
+			rc = r;
+		if (i + 1 < argc)
+			putchar('\n');
+	}
+	return rc;
+}

@@ -1,0 +1,63 @@
+/* tools/cmd_ls.c - `shmx ls`: the arrays in the shm directory. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: shmx ls [--all]\n"
+	"\n"
+	"Lists the NPY arrays in the shm directory (/dev/shm, or $SHMX_SHM_DIR):\n"
+	"name, dtype, shape, size and age.\n"
+	"  -a, --all   also list temporaries of running or dead shmx runs and\n"
+	"              entries that are not arrays\n";
+
+static int print_entry(const struct shmx_entry *e, void *ctx)
+{
+	int all = *(int *)ctx;
+	char shape[64], age[32];
+
+	if (!all && (!e->is_array || e->is_temporary || e->name[0] == '.'))
+		return 0;
+	cli_format_age(e->mtime, age, sizeof(age));
+	if (!e->is_array) {
+		printf("%-32s %-5s %-16s %14llu %6s\n", e->name, "-",
+		       "(not an array)", (unsigned long long)e->bytes, age);
+		return 0;
+	}
+	shmx_shape_format(&e->shape, shape, sizeof(shape));
+	printf("%-32s %-5s %-16s %14llu %6s%s\n", e->name,
+	       shmx_dtype_name(e->dtype), shape, (unsigned long long)e->bytes,
+	       age,
+	       e->is_temporary ? (e->creator_alive ? "  (temporary)"
+						   : "  (stale temporary)")
+			       : "");
+	return 0;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct shmx_error err = { 0 };
+	int c, all = 0;
+
+	while ((c = cli_getopt("ls", argc, argv, "ah", opts)) != -1) {
+		if (c == 'a')
+			all = 1;
+		else if (c == 'h')
+			return fputs(help, stdout), EXIT_OK;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage("ls: unexpected argument '%s'", argv[optind]);
+	printf("%-32s %-5s %-16s %14s %6s\n", "NAME", "DTYPE", "SHAPE", "BYTES",
+	       "AGE");
+	if (shmx_catalog_each(print_entry, &all, &err))
+		return cli_error(&err);
+	return EXIT_OK;
+}
