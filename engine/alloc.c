@@ -1,11 +1,14 @@
-/* engine/alloc.c - the library's own allocations.
+/* engine/alloc.c - the library's own allocations, and populating
+ * mappings.
  *
  * With SHMX_JEMALLOC the library links jemalloc (Debian builds it without a
  * prefix, so malloc and aligned_alloc here are jemalloc's); the sanitizer
  * build uses the system allocator so ASan sees every allocation.  One place
  * to route them also gives fault injection a single site later.
  */
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -30,4 +33,18 @@ void *shmx__aligned_alloc(size_t align, size_t n)
 void shmx__free(void *p)
 {
 	free(p);
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void shmx__populate(void *p, size_t len, int write)
+{
+	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095;
+
+	if (len)
+		madvise((void *)lo, len + ((uintptr_t)p - lo),
+			write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "shmx/error.h"
 
 #define SHMX__CACHELINE 64u
@@ -32,6 +33,19 @@ static inline int shmx__mul_u64(uint64_t a, uint64_t b, uint64_t *out)
 static inline int shmx__add_u64(uint64_t a, uint64_t b, uint64_t *out)
 {
 	return __builtin_add_overflow(a, b, out) ? -75 /* EOVERFLOW */ : 0;
+}
+
+/* Map [p, p + len) in one call (MADV_POPULATE_READ/WRITE, Linux 5.14)
+ * rather than a fault per page; a no-op where the kernel lacks it. */
+void shmx__populate(void *p, size_t len, int write);
+
+/* Monotonic time in seconds, for phase timings. */
+static inline double shmx__now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 #endif

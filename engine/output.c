@@ -5,7 +5,10 @@
  *            fchmod(mode)          umask must not widen or narrow it
  *            posix_fallocate       a full tmpfs fails here, as -ENOSPC,
  *                                  not later as SIGBUS on a page fault;
- *                                  ftruncate would leave a sparse file
+ *                                  ftruncate alone would leave it sparse
+ *            (or, for outputs the pool fills: ftruncate now, and each
+ *            worker fallocates the chunk it is about to write, so the
+ *            kernel zeroes pages on every CPU at once; see output.h)
  *            mmap MAP_SHARED, write the NPY header
  *   publish: renameat2(RENAME_NOREPLACE), or rename with --force: atomic,
  *            so a reader sees the old array, the new one, or nothing
@@ -21,6 +24,7 @@
 
 #include "shmx/array.h"
 #include "shmx/npy.h"
+#include "output.h"
 #include "temporary.h"
 #include "internal.h"
 
@@ -29,6 +33,7 @@ struct shmx_output {
 	char tmp[PATH_MAX];
 	int slot; /* in the live-temporaries registry */
 	int force;
+	int fd;   /* kept for per-chunk reservations */
 	void *map;
 	uint64_t map_len;
 };
@@ -53,7 +58,7 @@ static int fail_errno(struct shmx_error *err, int e, const struct shmx_output *o
 }
 
 /* Create, size and map the temporary.  On failure the caller discards. */
-static int make_temporary(struct shmx_output *o, mode_t mode,
+static int make_temporary(struct shmx_output *o, mode_t mode, int lazy,
 			  struct shmx_error *err)
 {
 	int fd, e;
@@ -71,8 +76,12 @@ static int make_temporary(struct shmx_output *o, mode_t mode,
 		o->tmp[0] = '\0'; /* nothing to unlink: it is not ours */
 		return fail_errno(err, e, o, "create");
 	}
+	o->fd = fd;
 	e = fchmod(fd, mode) < 0 ? errno : 0;
-	if (!e)
+	if (!e && lazy) /* the header page now, the data chunk by chunk */
+		e = ftruncate(fd, (off_t)o->map_len) < 0 ? errno
+			: posix_fallocate(fd, 0, SHMX_NPY_DATA_OFFSET);
+	else if (!e)
 		e = posix_fallocate(fd, 0, (off_t)o->map_len);
 	if (!e) {
 		o->map = mmap(NULL, o->map_len, PROT_READ | PROT_WRITE,
@@ -82,7 +91,6 @@ static int make_temporary(struct shmx_output *o, mode_t mode,
 			e = errno;
 		}
 	}
-	close(fd);
 	return e ? fail_errno(err, e, o, "create") : 0;
 }
 
@@ -90,6 +98,14 @@ int shmx_output_create(const char *spec, enum shmx_dtype t,
 		       const struct shmx_shape *s,
 		       const struct shmx_create_opts *opts,
 		       struct shmx_output **out, struct shmx_error *err)
+{
+	return shmx__output_create(spec, t, s, opts, 0, out, err);
+}
+
+int shmx__output_create(const char *spec, enum shmx_dtype t,
+			const struct shmx_shape *s,
+			const struct shmx_create_opts *opts, int lazy,
+			struct shmx_output **out, struct shmx_error *err)
 {
 	struct shmx_output *o;
 	uint64_t bytes;
@@ -99,6 +115,7 @@ int shmx_output_create(const char *spec, enum shmx_dtype t,
 	if (!o)
 		return shmx__fail(err, -ENOMEM, "out of memory");
 	o->slot = -1;
+	o->fd = -1;
 	o->force = opts && opts->force;
 	rc = shmx_target_parse(spec, &o->target, err);
 	if (!rc && shmx_shape_bytes(s, t, &bytes) < 0)
@@ -110,7 +127,7 @@ int shmx_output_create(const char *spec, enum shmx_dtype t,
 	if (!rc) {
 		o->map_len = SHMX_NPY_DATA_OFFSET + bytes;
 		rc = make_temporary(o, opts && opts->mode ? opts->mode : 0600,
-				    err);
+				    lazy, err);
 	}
 	if (rc) {
 		shmx_output_discard(o);
@@ -134,6 +151,24 @@ uint64_t shmx_output_nbytes(const struct shmx_output *o)
 const struct shmx_target *shmx_output_target(const struct shmx_output *o)
 {
 	return &o->target;
+}
+
+int shmx__output_reserve(struct shmx_output *o, uint64_t off, uint64_t len)
+{
+	char *p = shmx_output_data(o);
+	uintptr_t lo = (uintptr_t)(p + off) & ~(uintptr_t)4095;
+	uintptr_t hi = (uintptr_t)(p + off + len);
+	int e;
+
+	if (!len)
+		return 0;
+	e = posix_fallocate(o->fd, (off_t)(SHMX_NPY_DATA_OFFSET + off),
+			    (off_t)len);
+	if (e)
+		return -e;
+	/* map the pages in one call instead of a fault per page */
+	shmx__populate((void *)lo, hi - lo, 1);
+	return 0;
 }
 
 int shmx_output_publish(struct shmx_output *o, struct shmx_error *err)
@@ -166,6 +201,8 @@ void shmx_output_discard(struct shmx_output *o)
 		return;
 	if (o->map)
 		munmap(o->map, o->map_len);
+	if (o->fd >= 0)
+		close(o->fd);
 	if (o->tmp[0])
 		unlink(o->tmp);
 	shmx__temp_forget(o->slot);

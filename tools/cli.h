@@ -39,5 +39,6 @@ int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

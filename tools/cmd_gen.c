@@ -13,6 +13,8 @@ static const char help[] =
 	"  -t, --dtype T        i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 (default f64)\n"
 	"  --fill F             uniform (default), normal, range or zeros\n"
 	"  --seed N             generator seed (default 0); same seed, same data\n"
+	"  -j, --workers N      worker processes (default: CPUs)\n"
+	"  --stats              timings as one JSON object on stderr\n"
 	"  -f, --force          replace an existing target\n"
 	"  --mode OCTAL         permissions of the new array (default 0600)\n";
 
@@ -23,7 +25,8 @@ struct gen_args {
 	enum shmx_dtype dtype;
 	enum shmx_fill fill;
 	uint64_t seed;
-	struct shmx_create_opts create;
+	struct shmx_run_opts run;
+	int stats;
 };
 
 static int parse(int argc, char **argv, struct gen_args *a)
@@ -34,6 +37,8 @@ static int parse(int argc, char **argv, struct gen_args *a)
 		{ "dtype", required_argument, NULL, 't' },
 		{ "fill", required_argument, NULL, 'F' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "workers", required_argument, NULL, 'j' },
+		{ "stats", no_argument, NULL, 'T' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
@@ -41,9 +46,10 @@ static int parse(int argc, char **argv, struct gen_args *a)
 	};
 	struct shmx_error err = { 0 };
 	unsigned mode;
+	uint64_t seed;
 	int c;
 
-	while ((c = cli_getopt("gen", argc, argv, "o:s:t:fh", opts)) != -1) {
+	while ((c = cli_getopt("gen", argc, argv, "o:s:t:j:fh", opts)) != -1) {
 		switch (c) {
 		case 'o': a->output = optarg; break;
 		case 's':
@@ -63,11 +69,19 @@ static int parse(int argc, char **argv, struct gen_args *a)
 			if (cli_parse_u64("--seed", optarg, 0, &a->seed))
 				return EXIT_USAGE;
 			break;
-		case 'f': a->create.force = 1; break;
+		case 'j':
+			if (cli_parse_u64("-j", optarg, 0, &seed))
+				return EXIT_USAGE;
+			if (seed < 1 || seed > 4096)
+				return cli_usage("gen: -j must be between 1 and 4096");
+			a->run.workers = (unsigned)seed;
+			break;
+		case 'T': a->stats = 1; break;
+		case 'f': a->run.create.force = 1; break;
 		case 'm':
 			if (cli_parse_mode(optarg, &mode))
 				return EXIT_USAGE;
-			a->create.mode = mode;
+			a->run.create.mode = mode;
 			break;
 		case 'h': fputs(help, stdout); return -1;
 		default: return EXIT_USAGE;
@@ -86,20 +100,16 @@ int cmd_gen(int argc, char **argv)
 {
 	struct gen_args a = { .dtype = SHMX_F64, .fill = SHMX_FILL_UNIFORM };
 	struct shmx_error err = { 0 };
-	struct shmx_output *out;
-	uint64_t count;
+	struct shmx_stats st = { 0 };
 	int rc = parse(argc, argv, &a);
 
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (shmx_output_create(a.output, a.dtype, &a.shape, &a.create, &out,
-			       &err))
+	if (shmx_gen(a.output, a.dtype, &a.shape, a.fill, a.seed, &a.run,
+		     a.stats ? &st : NULL, &err))
 		return cli_error(&err);
-	shmx_shape_count(&a.shape, &count);
-	if (a.fill != SHMX_FILL_ZEROS) /* the reservation is already zero */
-		shmx_fill(shmx_output_data(out), a.dtype, 0, count, a.fill,
-			  a.seed);
-	if (shmx_output_publish(out, &err))
-		return cli_error(&err);
+	if (a.stats)
+		shmx_stats_print_json(&st, stderr);
+	shmx_stats_free(&st);
 	return EXIT_OK;
 }

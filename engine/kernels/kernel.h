@@ -48,7 +48,10 @@ struct shmx__opargs {
 	int n;              /* how many were given */
 	double f[2];        /* as numbers */
 	int64_t i[2];       /* as integers, when is_int[k] */
-	int is_int[2];      /* the text was an integer literal */
+	int is_int[2];      /* the text was an integer literal: 1 in int64,
+			     * 2 above INT64_MAX (i[k] holds the uint64
+			     * bits), 3 beyond both (f[k] only); see
+			     * kernels/args.h */
 	enum shmx_dtype to; /* cast:DTYPE */
 };
 

@@ -17,5 +17,7 @@
 #include "array.h"
 #include "catalog.h"
 #include "gen.h"
+#include "stats.h"
+#include "run.h"
 
 #endif

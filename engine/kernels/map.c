@@ -1,0 +1,261 @@
+/* engine/kernels/map.c - the arithmetic element-wise maps, and what every
+ * map shares (map.h).  clip and cast, which saturate, are in convert.c.
+ *
+ * Result dtypes (numpy's, a Python scalar K read the NEP 50 way):
+ *   square abs neg   keep the dtype; integers wrap as numpy's do:
+ *                    abs(INT_MIN) == INT_MIN, neg of an unsigned wraps.
+ *   sqrt exp log     f32 -> f32, f64 -> f64; i16 u16 -> f32 (numpy's
+ *                    float32); i32 u32 i64 u64 -> f64; i8 u8 -> f32 where
+ *                    numpy gives float16, which shmx does not have.
+ *                    Computed in the result type (sqrtf for f32).
+ *   scale:K add:K    a*K, a+K.  An integer literal K on an integer array
+ *                    keeps the dtype and wraps; K must be a value of that
+ *                    dtype (else SHMX_EOP).  Otherwise the result is a
+ *                    float: f32 stays f32 (K rounded to f32, as numpy
+ *                    does), every other dtype gives f64.
+ *
+ * Integer arithmetic is done in an unsigned type U (signed overflow is UB
+ * in C; unsigned arithmetic wraps) and converted back to the signed type,
+ * which gcc defines as reduction modulo 2^N.  U is unsigned int below 64
+ * bits, so that uint16_t * uint16_t is not promoted to a signed int.
+ *
+ * sqrt, exp and log stay scalar libm calls: without -ffast-math gcc has no
+ * vector exp/log, and sqrt keeps its errno path (-fno-math-errno cannot be
+ * set per file: gcc ignores it in #pragma GCC optimize).
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* -O2 (RelWithDebInfo) vectorises too little */
+#endif
+
+#include <math.h>
+
+#include "args.h"
+#include "internal.h"
+#include "map.h"
+#include "ops.h"
+
+void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
+		     const void *in_rows, uint64_t row0, uint64_t nrows,
+		     void *out)
+{
+	size_t osz = shmx_dtype_size(job->out_dtype);
+
+	fn(job, in_rows, (char *)out + row0 * job->cols * osz,
+	   nrows * job->cols);
+}
+
+int shmx__map_set_out(struct shmx__job *job, enum shmx_dtype t)
+{
+	job->out_dtype = t;
+	job->out_shape = job->in_shape;
+	job->partial_bytes = 0;
+	return 0;
+}
+
+/* X(ENUM, sfx, T, U) */
+#define WRAP_SINT(X)                                                        \
+	X(SHMX_I8, i8, int8_t, unsigned)                                    \
+	X(SHMX_I16, i16, int16_t, unsigned)                                 \
+	X(SHMX_I32, i32, int32_t, unsigned)                                 \
+	X(SHMX_I64, i64, int64_t, uint64_t)
+#define WRAP_UINT(X)                                                        \
+	X(SHMX_U8, u8, uint8_t, unsigned)                                   \
+	X(SHMX_U16, u16, uint16_t, unsigned)                                \
+	X(SHMX_U32, u32, uint32_t, unsigned)                                \
+	X(SHMX_U64, u64, uint64_t, uint64_t)
+#define WRAP_INT(X) WRAP_SINT(X) WRAP_UINT(X)
+
+/* ---- square, abs, neg: the same dtype ---------------------------------- */
+
+#define DEFINE_WRAP_MAPS(E, sfx, T, U)                                      \
+	SHMX__DEFINE_MAP(square_##sfx, T, T, , (T)((U)v * (U)v))            \
+	SHMX__DEFINE_MAP(neg_##sfx, T, T, , (T)((U)0 - (U)v))
+#define DEFINE_ABS_S(E, sfx, T, U)                                          \
+	SHMX__DEFINE_MAP(abs_##sfx, T, T, , v < 0 ? (T)((U)0 - (U)v) : v)
+#define DEFINE_ABS_U(E, sfx, T, U) SHMX__DEFINE_MAP(abs_##sfx, T, T, , v)
+WRAP_INT(DEFINE_WRAP_MAPS)
+WRAP_SINT(DEFINE_ABS_S)
+WRAP_UINT(DEFINE_ABS_U)
+SHMX__DEFINE_MAP(square_f32, float, float, , v * v)
+SHMX__DEFINE_MAP(square_f64, double, double, , v * v)
+SHMX__DEFINE_MAP(neg_f32, float, float, , -v)
+SHMX__DEFINE_MAP(neg_f64, double, double, , -v)
+SHMX__DEFINE_MAP(abs_f32, float, float, , fabsf(v))
+SHMX__DEFINE_MAP(abs_f64, double, double, , fabs(v))
+
+static shmx__map_fn *const square_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(square) SHMX__TABLE_FLOAT(square)
+};
+static shmx__map_fn *const abs_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(abs) SHMX__TABLE_FLOAT(abs)
+};
+static shmx__map_fn *const neg_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(neg) SHMX__TABLE_FLOAT(neg)
+};
+
+/* ---- sqrt, exp, log: a float result ------------------------------------ */
+
+/* The float dtype of sqrt/exp/log of t: f32 for f32 and up to 16-bit
+ * integers (exact in f32's 24-bit mantissa), f64 for the rest. */
+static enum shmx_dtype float_of(enum shmx_dtype t)
+{
+	switch (t) {
+	case SHMX_I8: case SHMX_U8: case SHMX_I16: case SHMX_U16:
+	case SHMX_F32:
+		return SHMX_F32;
+	default:
+		return SHMX_F64;
+	}
+}
+
+/* X(sfx, T): f32 results, then f64 results (agrees with float_of). */
+#define TO_F32(X)                                                           \
+	X(i8, int8_t) X(u8, uint8_t) X(i16, int16_t) X(u16, uint16_t)       \
+	X(f32, float)
+#define TO_F64(X)                                                           \
+	X(i32, int32_t) X(u32, uint32_t) X(i64, int64_t) X(u64, uint64_t)   \
+	X(f64, double)
+
+#define DEFINE_FLOAT_MAPS_F32(sfx, T)                                       \
+	SHMX__DEFINE_MAP(sqrt_##sfx, T, float, , sqrtf((float)v))           \
+	SHMX__DEFINE_MAP(exp_##sfx, T, float, , expf((float)v))             \
+	SHMX__DEFINE_MAP(log_##sfx, T, float, , logf((float)v))
+#define DEFINE_FLOAT_MAPS_F64(sfx, T)                                       \
+	SHMX__DEFINE_MAP(sqrt_##sfx, T, double, , sqrt((double)v))          \
+	SHMX__DEFINE_MAP(exp_##sfx, T, double, , exp((double)v))            \
+	SHMX__DEFINE_MAP(log_##sfx, T, double, , log((double)v))
+TO_F32(DEFINE_FLOAT_MAPS_F32)
+TO_F64(DEFINE_FLOAT_MAPS_F64)
+
+static shmx__map_fn *const sqrt_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(sqrt) SHMX__TABLE_FLOAT(sqrt)
+};
+static shmx__map_fn *const exp_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(exp) SHMX__TABLE_FLOAT(exp)
+};
+static shmx__map_fn *const log_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(log) SHMX__TABLE_FLOAT(log)
+};
+
+/* ---- scale:K, add:K ---------------------------------------------------- */
+
+/* Integer K on an integer array: K is a value of T (checked by prepare),
+ * so its uint64 bits converted to U are K modulo 2^bits. */
+#define K_WRAP(U) const U k = (U)(uint64_t)job->args.i[0]
+#define DEFINE_ARITH_INT(E, sfx, T, U)                                      \
+	SHMX__DEFINE_MAP(scale_int_##sfx, T, T, K_WRAP(U), (T)((U)v * k))   \
+	SHMX__DEFINE_MAP(add_int_##sfx, T, T, K_WRAP(U), (T)((U)v + k))
+WRAP_INT(DEFINE_ARITH_INT)
+
+/* Float results: f32 for f32 (K rounded to f32 first), else f64. */
+#define DEFINE_ARITH_F64(E, sfx, T)                                         \
+	SHMX__DEFINE_MAP(scale_flt_##sfx, T, double,                        \
+			 const double k = job->args.f[0], (double)v * k)    \
+	SHMX__DEFINE_MAP(add_flt_##sfx, T, double,                          \
+			 const double k = job->args.f[0], (double)v + k)
+SHMX__INT(DEFINE_ARITH_F64)
+DEFINE_ARITH_F64(SHMX_F64, f64, double)
+SHMX__DEFINE_MAP(scale_flt_f32, float, float,
+		 const float k = (float)job->args.f[0], v * k)
+SHMX__DEFINE_MAP(add_flt_f32, float, float,
+		 const float k = (float)job->args.f[0], v + k)
+
+static shmx__map_fn *const scale_int_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(scale_int)
+};
+static shmx__map_fn *const add_int_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(add_int)
+};
+static shmx__map_fn *const scale_flt_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(scale_flt) SHMX__TABLE_FLOAT(scale_flt)
+};
+static shmx__map_fn *const add_flt_fns[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(add_flt) SHMX__TABLE_FLOAT(add_flt)
+};
+
+/* ---- prepare and chunk ------------------------------------------------- */
+
+static int same_prepare(struct shmx__job *job, struct shmx_error *err)
+{
+	(void)err;
+	return shmx__map_set_out(job, job->in_dtype);
+}
+
+static int float_prepare(struct shmx__job *job, struct shmx_error *err)
+{
+	(void)err;
+	return shmx__map_set_out(job, float_of(job->in_dtype));
+}
+
+static int arith_prepare(struct shmx__job *job, struct shmx_error *err)
+{
+	enum shmx_dtype t = job->in_dtype;
+	char k[64];
+
+	if (shmx_dtype_is_float(t))
+		return shmx__map_set_out(job, t);
+	if (!job->args.is_int[0])
+		return shmx__map_set_out(job, SHMX_F64);
+	if (!shmx__arg_fits(&job->args, 0, t)) {
+		shmx__arg_format(&job->args, 0, k, sizeof(k));
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s': %s is out of range for %s",
+				  job->kernel->name, k, shmx_dtype_name(t));
+	}
+	return shmx__map_set_out(job, t);
+}
+
+/* The integer path when the result kept an integer dtype. */
+static shmx__map_fn *arith_fn(const struct shmx__job *job,
+			      shmx__map_fn *const *int_fns,
+			      shmx__map_fn *const *flt_fns)
+{
+	if (!shmx_dtype_is_float(job->out_dtype))
+		return int_fns[job->in_dtype];
+	return flt_fns[job->in_dtype];
+}
+
+#define square_prepare same_prepare
+#define abs_prepare same_prepare
+#define neg_prepare same_prepare
+#define sqrt_prepare float_prepare
+#define exp_prepare float_prepare
+#define log_prepare float_prepare
+#define scale_prepare arith_prepare
+#define add_prepare arith_prepare
+
+#define DEFINE_TABLE_CHUNK(id)                                              \
+	static void id##_chunk(const struct shmx__job *job, const void *in, \
+			       uint64_t row0, uint64_t nrows, void *out,    \
+			       void *partial)                               \
+	{                                                                   \
+		(void)partial;                                              \
+		shmx__map_apply(id##_fns[job->in_dtype], job, in, row0,     \
+				nrows, out);                                \
+	}
+#define DEFINE_ARITH_CHUNK(id)                                              \
+	static void id##_chunk(const struct shmx__job *job, const void *in, \
+			       uint64_t row0, uint64_t nrows, void *out,    \
+			       void *partial)                               \
+	{                                                                   \
+		(void)partial;                                              \
+		shmx__map_apply(arith_fn(job, id##_int_fns, id##_flt_fns),  \
+				job, in, row0, nrows, out);                 \
+	}
+DEFINE_TABLE_CHUNK(square)
+DEFINE_TABLE_CHUNK(abs)
+DEFINE_TABLE_CHUNK(neg)
+DEFINE_TABLE_CHUNK(sqrt)
+DEFINE_TABLE_CHUNK(exp)
+DEFINE_TABLE_CHUNK(log)
+DEFINE_ARITH_CHUNK(scale)
+DEFINE_ARITH_CHUNK(add)
+
+SHMX__MAP_KERNEL(square, 0);
+SHMX__MAP_KERNEL(abs, 0);
+SHMX__MAP_KERNEL(neg, 0);
+SHMX__MAP_KERNEL(sqrt, 0);
+SHMX__MAP_KERNEL(exp, 0);
+SHMX__MAP_KERNEL(log, 0);
+SHMX__MAP_KERNEL(scale, 1);
+SHMX__MAP_KERNEL(add, 1);

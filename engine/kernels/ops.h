@@ -1,0 +1,70 @@
+/* engine/kernels/ops.h - the list of operations and of dtypes (private to
+ * engine/kernels/).  One X-macro list is the single place an op is named:
+ * the registry builds its table and shmx__op_names from it, and each
+ * kernel file defines the shmx__k_<op> objects declared here.  The dtype
+ * lists let a kernel file stamp out one loop per element type.
+ *
+ * A reduction has three kernels, shmx__k_<op>[axis + 1] (ALL, COLS, ROWS);
+ * a map has one.
+ */
+#ifndef SHMX_KERNELS_OPS_H
+#define SHMX_KERNELS_OPS_H
+
+#include "kernel.h"
+
+/* X(op), in the order `shmx run --help` lists them. */
+#define SHMX__REDUCTIONS(X)                                               \
+	X(sum) X(mean) X(min) X(max) X(sumsq) X(var) X(std) X(argmin)     \
+	X(argmax) X(nansum) X(nanmean) X(nanmin) X(nanmax) X(nanvar)      \
+	X(nanstd)
+
+/* X(op, the form the user writes) */
+#define SHMX__MAPS(X)                                                     \
+	X(square, "square") X(sqrt, "sqrt") X(abs, "abs") X(neg, "neg")   \
+	X(exp, "exp") X(log, "log") X(scale, "scale:K") X(add, "add:K")   \
+	X(clip, "clip:LO:HI") X(cast, "cast:DTYPE")
+
+/* X(ENUM, suffix, C type), by kind, so each file can stamp out what it
+ * needs per dtype: SHMX__SINT(DEFINE_FOO) defines foo for i8 .. i64. */
+#define SHMX__SINT(X)                                                    \
+	X(SHMX_I8, i8, int8_t)                                           \
+	X(SHMX_I16, i16, int16_t)                                        \
+	X(SHMX_I32, i32, int32_t)                                        \
+	X(SHMX_I64, i64, int64_t)
+#define SHMX__UINT(X)                                                    \
+	X(SHMX_U8, u8, uint8_t)                                          \
+	X(SHMX_U16, u16, uint16_t)                                       \
+	X(SHMX_U32, u32, uint32_t)                                       \
+	X(SHMX_U64, u64, uint64_t)
+#define SHMX__FLOAT(X)                                                   \
+	X(SHMX_F32, f32, float)                                          \
+	X(SHMX_F64, f64, double)
+#define SHMX__INT(X) SHMX__SINT(X) SHMX__UINT(X)
+#define SHMX__ALL(X) SHMX__INT(X) SHMX__FLOAT(X)
+
+/* Designated initialisers [SHMX_I8] = &prefix_i8, ... for per-dtype
+ * tables. */
+#define SHMX__TABLE_ENTRY(prefix, E, sfx) [E] = &prefix##_##sfx,
+#define SHMX__TABLE_SINT(prefix)                                          \
+	SHMX__TABLE_ENTRY(prefix, SHMX_I8, i8)                            \
+	SHMX__TABLE_ENTRY(prefix, SHMX_I16, i16)                          \
+	SHMX__TABLE_ENTRY(prefix, SHMX_I32, i32)                          \
+	SHMX__TABLE_ENTRY(prefix, SHMX_I64, i64)
+#define SHMX__TABLE_UINT(prefix)                                          \
+	SHMX__TABLE_ENTRY(prefix, SHMX_U8, u8)                            \
+	SHMX__TABLE_ENTRY(prefix, SHMX_U16, u16)                          \
+	SHMX__TABLE_ENTRY(prefix, SHMX_U32, u32)                          \
+	SHMX__TABLE_ENTRY(prefix, SHMX_U64, u64)
+#define SHMX__TABLE_FLOAT(prefix)                                         \
+	SHMX__TABLE_ENTRY(prefix, SHMX_F32, f32)                          \
+	SHMX__TABLE_ENTRY(prefix, SHMX_F64, f64)
+#define SHMX__TABLE_INT(prefix) SHMX__TABLE_SINT(prefix) SHMX__TABLE_UINT(prefix)
+
+#define SHMX__DECLARE_REDUCTION(op) extern const struct shmx__kernel shmx__k_##op[3];
+#define SHMX__DECLARE_MAP(op, form) extern const struct shmx__kernel shmx__k_##op;
+SHMX__REDUCTIONS(SHMX__DECLARE_REDUCTION)
+SHMX__MAPS(SHMX__DECLARE_MAP)
+#undef SHMX__DECLARE_REDUCTION
+#undef SHMX__DECLARE_MAP
+
+#endif

@@ -1,0 +1,21 @@
+/* engine/output.h - what the engine adds to the public output API:
+ * outputs whose space is reserved chunk by chunk, by the workers. */
+#ifndef SHMX_ENGINE_OUTPUT_H
+#define SHMX_ENGINE_OUTPUT_H
+
+#include "shmx/array.h"
+
+/* shmx_output_create, but with lazy set only the header is reserved now:
+ * the data must then be reserved with shmx__output_reserve before any
+ * byte of it is written (a write to an unreserved page of a full tmpfs
+ * would be a SIGBUS). */
+int shmx__output_create(const char *spec, enum shmx_dtype t,
+			const struct shmx_shape *s,
+			const struct shmx_create_opts *opts, int lazy,
+			struct shmx_output **out, struct shmx_error *err);
+
+/* Reserve data bytes [off, off + len) (posix_fallocate) and map them in.
+ * Safe in a worker after fork.  0, or -ENOSPC and the like. */
+int shmx__output_reserve(struct shmx_output *o, uint64_t off, uint64_t len);
+
+#endif

@@ -1,0 +1,442 @@
+/* engine/pool.c - the forked worker pool (see pool.h).
+ *
+ * The control page, MAP_SHARED|MAP_ANONYMOUS, created before fork:
+ *
+ *   +------------------------+ 0
+ *   | header                 | cursor (next chunk), done (finished chunks)
+ *   +------------------------+ 64
+ *   | worker slot 0          | 64 B each: its pid, counters, error; one
+ *   | worker slot 1 ...      | cache line per worker, no false sharing
+ *   +------------------------+ 64 + 64 * nslots
+ *   | state[nchunks]         | 8 B each: FREE, DONE, or pid + 2 of the
+ *   |                        | worker that claimed it
+ *   +------------------------+
+ *   | attempts[nchunks]      | 1 B each, written by the parent only
+ *   +------------------------+
+ *
+ * A worker takes chunk numbers from the cursor (fetch_add: no lock, each
+ * number given once) and claims each with a CAS FREE -> pid + 2.  When a
+ * worker dies the parent turns its claimed chunks back to FREE and starts
+ * a replacement; every worker ends with a rescue pass over the states, so
+ * chunks freed that way are picked up by whoever is still running.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "internal.h"
+
+#define STATE_FREE 0
+#define STATE_DONE 1
+#define CLAIM(pid) ((uint64_t)(pid) + 2)
+
+struct ctl_header {
+	_Atomic uint64_t cursor;
+	_Atomic uint64_t done;
+	char pad[48];
+};
+
+struct ctl_worker {
+	int32_t pid;
+	int32_t error;      /* a chunk function's code, 0 if none */
+	uint64_t failed_chunk;
+	uint64_t chunks, rows;
+	uint64_t compute_ns, busy_ns;
+	int32_t died; /* written by the parent after reaping it */
+	char pad[12];
+};
+
+_Static_assert(sizeof(struct ctl_header) == 64, "header is one cache line");
+_Static_assert(sizeof(struct ctl_worker) == 64, "a slot is one cache line");
+
+struct ctl {
+	struct ctl_header *h;
+	struct ctl_worker *w;
+	_Atomic uint64_t *state;
+	uint8_t *attempts;
+	size_t len;
+	void *base;
+};
+
+/* Test builds: SHMX_FAULT=worker-chunk:K[:persist] kills the worker that
+ * is about to compute chunk K (first attempt only, unless persist), with
+ * $SHMX_FAULT_SIGNAL (default SIGKILL).  Parsed in the parent, before
+ * fork. */
+struct fault {
+	int armed, persist, sig;
+	uint64_t chunk;
+};
+
+static double seconds(uint64_t ns)
+{
+	return (double)ns * 1e-9;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void fault_parse(struct fault *f)
+{
+	const char *s = getenv("SHMX_FAULT"), *sig = getenv("SHMX_FAULT_SIGNAL");
+	char *end;
+
+	memset(f, 0, sizeof(*f));
+#ifdef SHMX_FAULT_INJECTION
+	if (!s || strncmp(s, "worker-chunk:", 13) != 0)
+		return;
+	f->chunk = strtoull(s + 13, &end, 10);
+	f->persist = strcmp(end, ":persist") == 0;
+	f->armed = 1;
+	f->sig = SIGKILL;
+	if (sig && !strcmp(sig, "SEGV"))
+		f->sig = SIGSEGV;
+	else if (sig && !strcmp(sig, "TERM"))
+		f->sig = SIGTERM;
+#else
+	(void)s;
+	(void)sig;
+	(void)end;
+#endif
+}
+
+static int ctl_map(struct ctl *c, unsigned nslots, uint64_t nchunks)
+{
+	size_t len = sizeof(struct ctl_header) + nslots * sizeof(struct ctl_worker) +
+		     nchunks * (sizeof(uint64_t) + 1);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	c->base = p;
+	c->len = len;
+	c->h = (void *)p;
+	c->w = (void *)(p + sizeof(struct ctl_header));
+	c->state = (void *)(p + sizeof(struct ctl_header) +
+			    nslots * sizeof(struct ctl_worker));
+	c->attempts = (uint8_t *)(c->state + nchunks);
+	return 0;
+}
+
+/* Claim chunk i and compute it; 0 when not ours or done. */
+static int run_chunk(struct ctl *c, struct ctl_worker *me, uint64_t claim,
+		     const struct shmx__pool_task *t, const struct fault *f,
+		     uint64_t i)
+{
+	uint64_t expect = STATE_FREE, t0, n;
+	int rc;
+
+	if (!atomic_compare_exchange_strong_explicit(&c->state[i], &expect, claim,
+						     memory_order_acq_rel,
+						     memory_order_relaxed))
+		return 0;
+	if (f->armed && f->chunk == i && (f->persist || c->attempts[i] == 0))
+		raise(f->sig);
+	n = shmx__plan_nrows(t->plan, i);
+	t0 = now_ns();
+	rc = t->run(t->ctx, i, shmx__plan_row0(t->plan, i), n);
+	me->compute_ns += now_ns() - t0;
+	if (rc) {
+		me->error = rc;
+		me->failed_chunk = i;
+		return rc;
+	}
+	/* release: the chunk's output is complete before anyone sees DONE */
+	atomic_store_explicit(&c->state[i], STATE_DONE, memory_order_release);
+	atomic_fetch_add_explicit(&c->h->done, 1, memory_order_relaxed);
+	me->chunks++;
+	me->rows += n;
+	return 0;
+}
+
+static __attribute__((noreturn)) void
+worker_main(struct ctl *c, struct ctl_worker *me,
+	    const struct shmx__pool_task *t, const struct fault *f)
+{
+	uint64_t claim = CLAIM(getpid()), n = t->plan->nchunks, i;
+	uint64_t t0 = now_ns();
+
+	for (;;) {
+		/* relaxed: the CAS in run_chunk is what orders ownership */
+		i = atomic_fetch_add_explicit(&c->h->cursor, 1,
+					      memory_order_relaxed);
+		if (i >= n)
+			break;
+		if (run_chunk(c, me, claim, t, f, i))
+			_exit(3);
+	}
+	/* rescue pass: chunks a dead worker left, turned FREE by the parent */
+	for (i = 0; i < n; i++)
+		if (atomic_load_explicit(&c->state[i], memory_order_relaxed) ==
+			    STATE_FREE &&
+		    run_chunk(c, me, claim, t, f, i))
+			_exit(3);
+	me->busy_ns = now_ns() - t0;
+	_exit(0);
+}
+
+struct sup {
+	struct ctl c;
+	const struct shmx__pool_task *t;
+	const struct shmx__pool_opts *o;
+	struct fault fault;
+	sigset_t old_mask;
+	unsigned nslots, used, live, deaths;
+	pid_t parent;
+};
+
+static int spawn(struct sup *s, struct shmx_error *err)
+{
+	struct ctl_worker *me = &s->c.w[s->used];
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return shmx__fail(err, -errno, "%s: cannot start a worker: %s",
+				  s->o->what, strerror(errno));
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+		/* die with the parent; if it is already gone, go now */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != s->parent)
+			_exit(1);
+		worker_main(&s->c, me, s->t, &s->fault);
+	}
+	me->pid = pid;
+	s->used++;
+	s->live++;
+	return 0;
+}
+
+/* The rows of the chunks pid holds, for the message: "rows A-B". */
+static void held_rows(struct sup *s, pid_t pid, char *buf, size_t len)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, claim = CLAIM(pid);
+
+	for (uint64_t i = 0; i < s->t->plan->nchunks; i++) {
+		if (atomic_load(&s->c.state[i]) != claim)
+			continue;
+		uint64_t r0 = shmx__plan_row0(s->t->plan, i);
+		uint64_t r1 = r0 + shmx__plan_nrows(s->t->plan, i) - 1;
+
+		lo = r0 < lo ? r0 : lo;
+		hi = r1 > hi ? r1 : hi;
+	}
+	if (lo == UINT64_MAX)
+		snprintf(buf, len, "between chunks");
+	else
+		snprintf(buf, len, "at rows %llu-%llu", (unsigned long long)lo,
+			 (unsigned long long)hi);
+}
+
+/* A worker died: free its chunks for a replacement, or fail the run. */
+static int on_death(struct sup *s, struct ctl_worker *w, int status,
+		    struct shmx_error *err)
+{
+	char rows[96], how[64];
+
+	w->died = 1;
+	held_rows(s, w->pid, rows, sizeof(rows));
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "killed by SIG%s",
+			 sigabbrev_np(WTERMSIG(status)) ?: "?");
+	else
+		snprintf(how, sizeof(how), "exited with status %d",
+			 WEXITSTATUS(status));
+	if (w->error)
+		return shmx__fail(err, w->error, "%s: worker %d failed %s: %s",
+				  s->o->what, w->pid, rows,
+				  shmx_strerror(w->error));
+	if (++s->deaths > s->o->retries || s->used == s->nslots)
+		return shmx__fail(err, SHMX_EWORKER,
+				  "%s: worker %d %s %s (retries used up: "
+				  "--retries %u)",
+				  s->o->what, w->pid, how, rows, s->o->retries);
+	for (uint64_t i = 0; i < s->t->plan->nchunks; i++) {
+		if (atomic_load(&s->c.state[i]) != CLAIM(w->pid))
+			continue;
+		s->c.attempts[i]++;
+		atomic_store(&s->c.state[i], STATE_FREE);
+	}
+	return spawn(s, err);
+}
+
+static struct ctl_worker *slot_of(struct sup *s, pid_t pid)
+{
+	for (unsigned i = 0; i < s->used; i++)
+		if (s->c.w[i].pid == pid)
+			return &s->c.w[i];
+	return NULL;
+}
+
+/* Reap whatever has exited.  0, or the run's failure. */
+static int reap(struct sup *s, struct shmx_error *err)
+{
+	int status, rc = 0;
+	pid_t pid;
+
+	while (!rc && (pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct ctl_worker *w = slot_of(s, pid);
+
+		if (!w)
+			continue; /* not ours (the caller's child) */
+		s->live--;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			continue;
+		rc = on_death(s, w, status, err);
+	}
+	return rc;
+}
+
+static void draw_progress(struct sup *s, uint64_t t0, int final)
+{
+	uint64_t done = atomic_load(&s->c.h->done), n = s->t->plan->nchunks;
+	double frac = n ? (double)done / (double)n : 1.0;
+	double el = seconds(now_ns() - t0);
+	double gb = (double)s->t->plan->rows * frac * (double)s->t->bytes_per_row / 1e9;
+	char bar[41];
+	int fill = (int)(frac * 40);
+
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '.', (size_t)(40 - fill));
+	bar[40] = '\0';
+	fprintf(stderr, "\r%s [%s] %3d%% %.2f GB/s%s", s->o->what, bar,
+		(int)(frac * 100), el > 0 ? gb / el : 0.0, final ? "\n" : "");
+}
+
+static void kill_all(struct sup *s)
+{
+	for (unsigned i = 0; i < s->used; i++)
+		kill(s->c.w[i].pid, SIGKILL);
+	while (s->live && waitpid(-1, NULL, 0) > 0)
+		s->live--;
+}
+
+static int supervise(struct sup *s, struct shmx_error *err)
+{
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	sigset_t chld;
+	uint64_t t0 = now_ns();
+	int rc = 0;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (unsigned i = 0; !rc && i < s->o->workers; i++)
+		rc = spawn(s, err);
+	while (!rc && s->live) {
+		rc = reap(s, err);
+		if (rc || !s->live)
+			break;
+		if (s->o->progress)
+			draw_progress(s, t0, 0);
+		/* SIGCHLD is blocked: wait for it, or for the next tick */
+		sigtimedwait(&chld, NULL, &tick);
+	}
+	if (s->o->progress && !rc)
+		draw_progress(s, t0, 1);
+	if (rc)
+		kill_all(s);
+	return rc;
+}
+
+static void fill_report(struct sup *s, struct shmx__pool_report *rep,
+			double compute_s)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->workers = s->o->workers;
+	rep->spawned = s->used;
+	rep->deaths = s->deaths;
+	rep->compute_s = compute_s;
+	rep->w = shmx__calloc(s->used, sizeof(*rep->w));
+	if (!rep->w)
+		return;
+	for (unsigned i = 0; i < s->used; i++) {
+		struct ctl_worker *w = &s->c.w[i];
+
+		rep->w[i] = (struct shmx__worker_report){
+			.pid = w->pid, .chunks = w->chunks, .rows = w->rows,
+			.compute_s = seconds(w->compute_ns),
+			.busy_s = seconds(w->busy_ns), .died = w->died,
+		};
+	}
+}
+
+int shmx__pool_run(const struct shmx__pool_task *t,
+		   const struct shmx__pool_opts *o,
+		   struct shmx__pool_report *rep, struct shmx_error *err)
+{
+	struct sup s = { .t = t, .o = o, .parent = getpid() };
+	sigset_t block;
+	uint64_t t0;
+	int rc;
+
+	s.nslots = o->workers + o->retries;
+	if (ctl_map(&s.c, s.nslots, t->plan->nchunks) < 0)
+		return shmx__fail(err, -errno, "%s: cannot map the control page",
+				  o->what);
+	fault_parse(&s.fault);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &s.old_mask);
+	t0 = now_ns();
+	rc = supervise(&s, err);
+	for (uint64_t i = 0; !rc && i < t->plan->nchunks; i++)
+		if (atomic_load(&s.c.state[i]) != STATE_DONE)
+			rc = shmx__fail(err, SHMX_EWORKER,
+					"%s: chunk %llu was not computed",
+					o->what, (unsigned long long)i);
+	sigprocmask(SIG_SETMASK, &s.old_mask, NULL);
+	if (rep)
+		fill_report(&s, rep, seconds(now_ns() - t0));
+	munmap(s.c.base, s.c.len);
+	return rc;
+}
+
+void shmx__pool_report_free(struct shmx__pool_report *rep)
+{
+	if (rep)
+		shmx__free(rep->w);
+}
+
+unsigned shmx__workers_for(unsigned asked, uint64_t nchunks)
+{
+	unsigned w = asked ? asked : shmx__default_workers();
+
+	return nchunks < w ? (unsigned)(nchunks ? nchunks : 1) : w;
+}
+
+unsigned shmx__retries_for(int asked)
+{
+	return asked < 0 ? 0 : asked == 0 ? 1 : (unsigned)asked;
+}
+
+unsigned shmx__default_workers(void)
+{
+	const char *env = getenv("SHMX_WORKERS");
+	cpu_set_t set;
+
+	if (env && *env) {
+		char *end;
+		unsigned long v = strtoul(env, &end, 10);
+
+		if (!*end && v >= 1 && v <= 4096)
+			return (unsigned)v;
+	}
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	return 1;
+}

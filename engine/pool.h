@@ -1,0 +1,72 @@
+/* engine/pool.h - forked workers over chunks, supervised.
+ *
+ * The parent maps everything the workers need (input, output, partial
+ * slots) before fork; workers inherit the MAP_SHARED mappings, claim chunk
+ * numbers from an atomic cursor in a shared control page, run the task's
+ * function on each, and _exit.  The parent reaps them: a worker that dies
+ * has its unfinished chunks handed to a replacement, up to `retries`
+ * deaths; past that the run fails naming the worker, its signal and its
+ * rows.  Workers die with the parent (PR_SET_PDEATHSIG).  Fork only from
+ * the main thread of a single-threaded process.
+ */
+#ifndef SHMX_ENGINE_POOL_H
+#define SHMX_ENGINE_POOL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "shmx/error.h"
+#include "plan.h"
+
+/* Compute one chunk.  Runs in a worker.  0, or a negative code: the
+ * worker then stops and the run fails with that code (not retried). */
+typedef int (*shmx__chunk_fn)(void *ctx, uint64_t chunk, uint64_t row0,
+			      uint64_t nrows);
+
+struct shmx__pool_task {
+	const struct shmx__plan *plan;
+	shmx__chunk_fn run;
+	void *ctx;
+	uint64_t bytes_per_row; /* for the progress bar's rate */
+};
+
+struct shmx__pool_opts {
+	unsigned workers;  /* >= 1 */
+	unsigned retries;  /* worker deaths survived */
+	int progress;      /* draw a bar on stderr (when it is a terminal) */
+	const char *what;  /* names the run in messages */
+};
+
+struct shmx__worker_report {
+	pid_t pid;
+	uint64_t chunks, rows;
+	double compute_s; /* inside the chunk function */
+	double busy_s;    /* from start to exit */
+	int died;         /* killed or failed (its chunks were rerun) */
+};
+
+struct shmx__pool_report {
+	unsigned workers;  /* started at first */
+	unsigned spawned;  /* including replacements */
+	unsigned deaths;
+	struct shmx__worker_report *w; /* spawned entries; free with _free */
+	double compute_s;  /* first fork to last reap */
+};
+
+/* Run every chunk of the plan to completion.  0 when every chunk is done;
+ * SHMX_EWORKER (message filled), -EAGAIN when fork fails, or the code a
+ * chunk function returned.  rep may be NULL. */
+int shmx__pool_run(const struct shmx__pool_task *t,
+		   const struct shmx__pool_opts *o,
+		   struct shmx__pool_report *rep, struct shmx_error *err);
+void shmx__pool_report_free(struct shmx__pool_report *rep);
+
+/* Workers to start: asked (0: the default), at most one per chunk, at
+ * least one. */
+unsigned shmx__workers_for(unsigned asked, uint64_t nchunks);
+/* Deaths to survive from the public retries field (0: 1, -1: none). */
+unsigned shmx__retries_for(int asked);
+
+/* CPUs this process may run on ($SHMX_WORKERS overrides). */
+unsigned shmx__default_workers(void);
+
+#endif

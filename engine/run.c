@@ -1,0 +1,282 @@
+/* engine/run.c - `shmx run`: source -> plan -> pool -> kernel -> sink ->
+ * merge -> publish, with each phase timed.
+ *
+ * Where results go (the sink):
+ *   maps, --axis 1   each worker writes its own rows of the output
+ *   other reductions each chunk writes its own 64-byte-aligned partial
+ *                    slot; the parent merges them in chunk order
+ *   the output is a published target, the input itself (--in-place), or
+ *   an anonymous shared mapping handed back to the caller.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "shmx/run.h"
+#include "kernels/kernel.h"
+#include "output.h"
+#include "plan.h"
+#include "pool.h"
+#include "internal.h"
+
+struct run {
+	const struct shmx_run_opts *o;
+	struct shmx_array *in;
+	struct shmx__job job;
+	struct shmx__plan plan;
+	const char *in_data;
+	uint64_t row_bytes;
+	struct shmx_output *out; /* a target being written */
+	void *out_data;          /* where results are written */
+	void *anon;              /* in-memory result */
+	uint64_t anon_len, out_bytes;
+	char *partials;
+	uint64_t partials_len;
+	int populate_in; /* MADV_POPULATE_READ each input chunk first */
+};
+
+static void *map_shared(uint64_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+unsigned shmx_default_workers(void)
+{
+	return shmx__default_workers();
+}
+
+/* A map's output rows for this chunk: reserved (a target) or populated
+ * (memory, or the input itself) before the kernel writes them. */
+static int prepare_out_rows(struct run *r, uint64_t row0, uint64_t nrows)
+{
+	uint64_t w = r->job.cols * shmx_dtype_size(r->job.out_dtype);
+
+	if (r->out)
+		return shmx__output_reserve(r->out, row0 * w, nrows * w);
+	if (r->out_data && !r->o->in_place)
+		shmx__populate((char *)r->out_data + row0 * w, nrows * w, 1);
+	return 0;
+}
+
+static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
+			 uint64_t nrows)
+{
+	struct run *r = ctx;
+	char *part = r->partials ? r->partials + chunk * r->job.partial_bytes
+				 : NULL;
+	int rc;
+
+	if (r->job.kernel->kind == SHMX__MAP &&
+	    (rc = prepare_out_rows(r, row0, nrows)))
+		return rc;
+	if (r->populate_in)
+		shmx__populate((void *)(r->in_data + row0 * r->row_bytes),
+			       nrows * r->row_bytes, 0);
+	r->job.kernel->chunk(&r->job, r->in_data + row0 * r->row_bytes, row0,
+			     nrows, r->out_data, part);
+	return 0;
+}
+
+static int check_in_place(struct run *r, struct shmx_error *err)
+{
+	if (r->job.kernel->kind != SHMX__MAP)
+		return shmx__fail(err, SHMX_EUSAGE,
+				  "--in-place needs an element-wise map, not "
+				  "the reduction '%s'",
+				  r->job.kernel->name);
+	if (r->job.out_dtype != r->job.in_dtype)
+		return shmx__fail(err, SHMX_EUSAGE,
+				  "--in-place needs a map that keeps the dtype "
+				  "(%s gives %s from %s)",
+				  r->job.kernel->name,
+				  shmx_dtype_name(r->job.out_dtype),
+				  shmx_dtype_name(r->job.in_dtype));
+	if (r->o->output)
+		return shmx__fail(err, SHMX_EUSAGE,
+				  "--in-place and -o cannot be used together");
+	return 0;
+}
+
+/* Decide where results go: the input, a new target, or memory. */
+static int open_sink(struct run *r, struct shmx_error *err)
+{
+	int rc;
+
+	if (shmx_shape_bytes(&r->job.out_shape, r->job.out_dtype,
+			     &r->out_bytes) < 0)
+		return shmx__fail(err, SHMX_ESHAPE, "result size overflows");
+	if (r->o->in_place) {
+		r->out_data = shmx_array_data_mut(r->in);
+		return 0;
+	}
+	if (r->o->output) {
+		/* a map's rows are reserved by the workers that write them */
+		rc = shmx__output_create(r->o->output, r->job.out_dtype,
+					 &r->job.out_shape, &r->o->create,
+					 r->job.kernel->kind == SHMX__MAP,
+					 &r->out, err);
+		if (!rc)
+			r->out_data = shmx_output_data(r->out);
+		return rc;
+	}
+	r->anon_len = r->out_bytes;
+	if (!r->anon_len)
+		return 0;
+	r->anon = map_shared(r->anon_len);
+	if (!r->anon)
+		return shmx__fail(err, -errno, "cannot map the result: %s",
+				  strerror(errno));
+	r->out_data = r->anon;
+	return 0;
+}
+
+static int setup(struct run *r, const char *op, const char *source,
+		 struct shmx_error *err)
+{
+	struct shmx_open_opts io = r->o->input;
+	int axis = r->o->axis == SHMX_AXIS_0 ? 0 : r->o->axis == SHMX_AXIS_1 ? 1 : -1;
+	const char *env;
+	int rc;
+
+	if (r->o->axis < 0 || r->o->axis > SHMX_AXIS_1)
+		return shmx__fail(err, SHMX_EUSAGE, "bad axis");
+	io.writable = r->o->in_place;
+	rc = shmx_array_open(source, &io, &r->in, err);
+	if (!rc)
+		rc = shmx__job_prepare(&r->job, op, axis, shmx_array_dtype(r->in),
+				       shmx_array_shape(r->in), err);
+	if (!rc && r->o->in_place)
+		rc = check_in_place(r, err);
+	if (rc)
+		return rc;
+	r->in_data = r->o->in_place ? shmx_array_data_mut(r->in)
+				    : shmx_array_data(r->in);
+	env = getenv("SHMX_POPULATE");
+	r->populate_in = env && *env == '1';
+	r->row_bytes = r->job.cols * shmx_dtype_size(r->job.in_dtype);
+	shmx__plan_make(&r->plan, r->job.rows, r->row_bytes, r->o->chunk_bytes);
+	if (r->job.partial_bytes && r->plan.nchunks) {
+		if (shmx__mul_u64(r->plan.nchunks, r->job.partial_bytes,
+				  &r->partials_len) < 0)
+			return shmx__fail(err, -EOVERFLOW, "too many chunks");
+		r->partials = map_shared(r->partials_len);
+		if (!r->partials)
+			return shmx__fail(err, -errno,
+					  "cannot map partial results: %s",
+					  strerror(errno));
+	}
+	return open_sink(r, err);
+}
+
+static void teardown(struct run *r)
+{
+	shmx_output_discard(r->out);
+	if (r->partials)
+		munmap(r->partials, r->partials_len);
+	shmx_array_close(r->in);
+}
+
+static void fill_stats(struct run *r, const char *op,
+		       struct shmx__pool_report *rep, struct shmx_stats *st)
+{
+	snprintf(st->op, sizeof(st->op), "%s", op);
+	st->workers = rep->workers;
+	st->spawned = rep->spawned;
+	st->deaths = rep->deaths;
+	st->chunks = r->plan.nchunks;
+	st->chunk_rows = r->plan.chunk_rows;
+	st->rows = r->plan.rows;
+	st->bytes_in = shmx_array_nbytes(r->in);
+	st->bytes_out = r->out_bytes;
+	st->worker = shmx__calloc(rep->spawned ? rep->spawned : 1,
+				  sizeof(*st->worker));
+	for (unsigned i = 0; st->worker && rep->w && i < rep->spawned; i++)
+		st->worker[i] = (struct shmx_worker_stats){
+			.pid = rep->w[i].pid, .chunks = rep->w[i].chunks,
+			.rows = rep->w[i].rows, .compute_s = rep->w[i].compute_s,
+			.busy_s = rep->w[i].busy_s, .died = rep->w[i].died,
+		};
+}
+
+static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
+		   struct shmx_error *err)
+{
+	struct shmx__pool_task task = {
+		.plan = &r->plan, .run = compute_chunk, .ctx = r,
+		.bytes_per_row = r->row_bytes,
+	};
+	struct shmx__pool_opts po = {
+		.workers = shmx__workers_for(r->o->workers, r->plan.nchunks),
+		.retries = shmx__retries_for(r->o->retries),
+		.progress = r->o->progress,
+		.what = op,
+	};
+
+	if (!r->plan.nchunks) {
+		memset(rep, 0, sizeof(*rep));
+		return 0;
+	}
+	return shmx__pool_run(&task, &po, rep, err);
+}
+
+int shmx_run(const char *op, const char *source,
+	     const struct shmx_run_opts *opts, struct shmx_result *res,
+	     struct shmx_error *err)
+{
+	static const struct shmx_run_opts defaults;
+	struct run r = { .o = opts ? opts : &defaults };
+	struct shmx__pool_report rep = { 0 };
+	double t0 = shmx__now(), t1, t2, t3;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = setup(&r, op, source, err);
+	t1 = shmx__now();
+	if (!rc)
+		rc = compute(&r, op, &rep, err);
+	t2 = shmx__now();
+	if (!rc && r.job.kernel->merge)
+		r.job.kernel->merge(&r.job, r.partials, r.plan.nchunks, r.out_data);
+	t3 = shmx__now();
+	if (!rc && r.out) {
+		rc = shmx_output_publish(r.out, err);
+		r.out = NULL; /* publish frees it, whatever the result */
+	}
+	if (!rc && r.o->want_stats) {
+		fill_stats(&r, op, &rep, &res->stats);
+		res->stats.setup_s = t1 - t0;
+		res->stats.compute_s = t2 - t1;
+		res->stats.merge_s = t3 - t2;
+		res->stats.publish_s = shmx__now() - t3;
+		res->stats.total_s = shmx__now() - t0;
+		res->stats.gb_per_s = res->stats.compute_s > 0
+			? (double)res->stats.bytes_in / res->stats.compute_s / 1e9 : 0;
+	}
+	shmx__pool_report_free(&rep);
+	if (!rc) {
+		res->dtype = r.job.out_dtype;
+		res->shape = r.job.out_shape;
+		res->data = r.o->output || r.o->in_place ? NULL : r.anon;
+		res->priv_map = r.anon;
+		res->priv_len = r.anon_len;
+	} else if (r.anon) {
+		munmap(r.anon, r.anon_len);
+	}
+	teardown(&r);
+	return rc;
+}
+
+void shmx_result_free(struct shmx_result *res)
+{
+	if (!res)
+		return;
+	if (res->priv_map)
+		munmap(res->priv_map, res->priv_len);
+	shmx_stats_free(&res->stats);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,39 @@
+/* engine/stats.c - the --stats JSON object. */
+#include <stdio.h>
+
+#include "shmx/stats.h"
+#include "internal.h"
+
+void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
+{
+	fprintf(f,
+		"{\"op\":\"%s\",\"workers\":%u,\"spawned\":%u,\"deaths\":%u,"
+		"\"chunks\":%llu,\"chunk_rows\":%llu,\"rows\":%llu,"
+		"\"bytes_in\":%llu,\"bytes_out\":%llu,"
+		"\"setup\":%.6f,\"compute\":%.6f,\"merge\":%.6f,"
+		"\"publish\":%.6f,\"total\":%.6f,\"gb_per_s\":%.3f,"
+		"\"per_worker\":[",
+		s->op, s->workers, s->spawned, s->deaths,
+		(unsigned long long)s->chunks, (unsigned long long)s->chunk_rows,
+		(unsigned long long)s->rows, (unsigned long long)s->bytes_in,
+		(unsigned long long)s->bytes_out, s->setup_s, s->compute_s,
+		s->merge_s, s->publish_s, s->total_s, s->gb_per_s);
+	for (unsigned i = 0; s->worker && i < s->spawned; i++)
+		fprintf(f,
+			"%s{\"pid\":%d,\"chunks\":%llu,\"rows\":%llu,"
+			"\"seconds\":%.6f,\"compute\":%.6f,\"died\":%s}",
+			i ? "," : "", (int)s->worker[i].pid,
+			(unsigned long long)s->worker[i].chunks,
+			(unsigned long long)s->worker[i].rows,
+			s->worker[i].busy_s, s->worker[i].compute_s,
+			s->worker[i].died ? "true" : "false");
+	fputs("]}\n", f);
+}
+
+void shmx_stats_free(struct shmx_stats *s)
+{
+	if (!s)
+		return;
+	shmx__free(s->worker);
+	s->worker = NULL;
+}

@@ -1,0 +1,73 @@
+/* shmx/run.h - running an operation over an array in parallel.
+ *
+ *   shmx_run("sum", "shm://data", &opts, &result, &err)
+ *
+ * maps the source, plans chunks of whole rows (independent of the worker
+ * count), forks opts.workers workers that compute their chunks into their
+ * own output rows or partial slots, merges partials in chunk order in the
+ * parent, and publishes the output atomically (or hands it back in
+ * memory).  The result is bit-identical for any worker count.
+ *
+ * Operations: reductions sum mean min max sumsq var std argmin argmax and
+ * nansum nanmean nanmin nanmax nanvar nanstd (with or without an axis);
+ * maps square sqrt abs neg exp log scale:K add:K clip:LO:HI cast:DTYPE.
+ */
+#ifndef SHMX_RUN_H
+#define SHMX_RUN_H
+
+#include <stdint.h>
+#include "common.h"
+#include "error.h"
+#include "array.h"
+#include "gen.h"
+#include "stats.h"
+
+/* opts.axis: the zero value means none (reduce everything) */
+#define SHMX_AXIS_NONE 0
+#define SHMX_AXIS_0 1 /* numpy axis=0: one value per column */
+#define SHMX_AXIS_1 2 /* numpy axis=1: one value per row */
+
+#define SHMX_RETRIES_NONE (-1)
+
+struct shmx_run_opts {
+	const char *output;   /* target spec; NULL: result in memory */
+	struct shmx_create_opts create;
+	struct shmx_open_opts input; /* raw inputs; .writable is set for you */
+	int axis;             /* SHMX_AXIS_* */
+	unsigned workers;     /* 0: shmx_default_workers() */
+	uint64_t chunk_bytes; /* 0: the default (4 MiB) */
+	int retries;          /* worker deaths survived: 0 means 1,
+				 SHMX_RETRIES_NONE means none */
+	int in_place;         /* rewrite the input (maps that keep the dtype) */
+	int progress;         /* progress bar on stderr */
+	int want_stats;       /* fill result.stats */
+};
+
+struct shmx_result {
+	enum shmx_dtype dtype;
+	struct shmx_shape shape;
+	const void *data; /* without an output: the values, else NULL */
+	struct shmx_stats stats;
+	void *priv_map;   /* internal */
+	uint64_t priv_len;
+};
+
+/* Run op over source.  0, or a negative code with err filled; on failure
+ * nothing is published, no temporary is left, the input is untouched
+ * (except --in-place, which rewrites chunks as they complete). */
+SHMX_API int shmx_run(const char *op, const char *source,
+		      const struct shmx_run_opts *opts,
+		      struct shmx_result *result, struct shmx_error *err);
+SHMX_API void shmx_result_free(struct shmx_result *r); /* NULL ok */
+
+/* CPUs this process may run on, or $SHMX_WORKERS. */
+SHMX_API unsigned shmx_default_workers(void);
+
+/* Generate an array into a new target with opts.workers workers (see
+ * shmx/gen.h for the values). */
+SHMX_API int shmx_gen(const char *spec, enum shmx_dtype t,
+		      const struct shmx_shape *s, enum shmx_fill fill,
+		      uint64_t seed, const struct shmx_run_opts *opts,
+		      struct shmx_stats *stats, struct shmx_error *err);
+
+#endif

@@ -1,0 +1,40 @@
+/* shmx/stats.h - what a run did and how long each phase took.
+ *
+ * Phases: setup (open, plan, create the output), compute (first fork to
+ * the last worker reaped), merge (partials folded in the parent), publish
+ * (rename into place), total.  Per worker: its pid, chunks, rows, the
+ * seconds spent inside chunk computations and from start to exit.
+ */
+#ifndef SHMX_STATS_H
+#define SHMX_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "common.h"
+
+struct shmx_worker_stats {
+	pid_t pid;
+	uint64_t chunks, rows;
+	double compute_s; /* inside chunk computations */
+	double busy_s;    /* start to exit (0 if it died) */
+	int died;         /* killed or failed; its chunks were rerun */
+};
+
+struct shmx_stats {
+	char op[64];
+	unsigned workers;  /* started at first */
+	unsigned spawned;  /* with replacements */
+	unsigned deaths;
+	uint64_t chunks, chunk_rows, rows, bytes_in, bytes_out;
+	double setup_s, compute_s, merge_s, publish_s, total_s;
+	double gb_per_s; /* bytes_in / compute_s */
+	struct shmx_worker_stats *worker; /* spawned entries */
+};
+
+/* One JSON object on one line, then '\n'. */
+SHMX_API void shmx_stats_print_json(const struct shmx_stats *s, FILE *f);
+/* Free what the stats own (the worker array).  NULL ok. */
+SHMX_API void shmx_stats_free(struct shmx_stats *s);
+
+#endif

@@ -1,0 +1,152 @@
+/* tools/cmd_run.c - `shmx run OP SOURCE`: an operation over an array. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: shmx run OP SOURCE [-o TARGET] [--axis 0|1] [-j N] [--chunk BYTES]\n"
+	"                [--retries N] [--in-place] [--stats] [--progress]\n"
+	"                [--dtype T --shape S] [--force] [--mode OCTAL]\n"
+	"\n"
+	"OP, reductions (no --axis: one value; --axis 0: per column; --axis 1: per row):\n"
+	"  sum mean min max sumsq var std argmin argmax\n"
+	"  nansum nanmean nanmin nanmax nanvar nanstd\n"
+	"OP, element-wise maps (output has the input's shape):\n"
+	"  square sqrt abs neg exp log scale:K add:K clip:LO:HI cast:DTYPE\n"
+	"\n"
+	"  -o, --output TARGET  publish the result there (default: print it)\n"
+	"  -a, --axis 0|1       numpy's axis\n"
+	"  -j, --workers N      worker processes (default: CPUs, or $SHMX_WORKERS)\n"
+	"  --chunk BYTES        chunk size (default 4M); k, M, G suffixes\n"
+	"  --retries N          worker deaths survived (default 1)\n"
+	"  --in-place           rewrite the input (maps that keep the dtype)\n"
+	"  --stats              one JSON object with phases and workers on stderr\n"
+	"  --progress           a progress bar on stderr when it is a terminal\n"
+	"  --dtype T --shape S  read a raw SOURCE\n"
+	"  -f, --force          replace an existing TARGET\n"
+	"  --mode OCTAL         permissions of TARGET (default 0600)\n";
+
+enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS, OPT_MODE };
+
+struct run_args {
+	const char *op, *source;
+	struct shmx_run_opts o;
+	int stats, have_t, have_s;
+};
+
+static int parse_opt(int c, struct run_args *a)
+{
+	struct shmx_error err = { 0 };
+	uint64_t v;
+	unsigned mode;
+
+	switch (c) {
+	case 'o': a->o.output = optarg; return 0;
+	case 'a':
+		if (strcmp(optarg, "0") && strcmp(optarg, "1"))
+			return cli_usage("run: --axis must be 0 or 1, not '%s'", optarg);
+		a->o.axis = optarg[0] == '0' ? SHMX_AXIS_0 : SHMX_AXIS_1;
+		return 0;
+	case 'j':
+		if (cli_parse_u64("-j", optarg, 0, &v))
+			return EXIT_USAGE;
+		if (v < 1 || v > 4096)
+			return cli_usage("run: -j must be between 1 and 4096");
+		a->o.workers = (unsigned)v;
+		return 0;
+	case OPT_CHUNK:
+		if (cli_parse_u64("--chunk", optarg, 1, &v))
+			return EXIT_USAGE;
+		if (v < 1)
+			return cli_usage("run: --chunk must be at least 1 byte");
+		a->o.chunk_bytes = v;
+		return 0;
+	case OPT_RETRIES:
+		if (cli_parse_u64("--retries", optarg, 0, &v))
+			return EXIT_USAGE;
+		if (v > 1000)
+			return cli_usage("run: --retries must be at most 1000");
+		a->o.retries = v ? (int)v : SHMX_RETRIES_NONE;
+		return 0;
+	case OPT_INPLACE: a->o.in_place = 1; return 0;
+	case OPT_STATS: a->stats = 1; return 0;
+	case OPT_PROGRESS: a->o.progress = isatty(2); return 0;
+	case 't':
+		a->have_t = 1;
+		return shmx_dtype_parse(optarg, &a->o.input.dtype, &err) ? cli_error(&err) : 0;
+	case 's':
+		a->have_s = 1;
+		return shmx_shape_parse(optarg, &a->o.input.shape, &err) ? cli_error(&err) : 0;
+	case 'f': a->o.create.force = 1; return 0;
+	case OPT_MODE:
+		if (cli_parse_mode(optarg, &mode))
+			return EXIT_USAGE;
+		a->o.create.mode = mode;
+		return 0;
+	case 'h': fputs(help, stdout); return -1;
+	default: return EXIT_USAGE;
+	}
+}
+
+static int parse(int argc, char **argv, struct run_args *a)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "axis", required_argument, NULL, 'a' },
+		{ "workers", required_argument, NULL, 'j' },
+		{ "chunk", required_argument, NULL, OPT_CHUNK },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "in-place", no_argument, NULL, OPT_INPLACE },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "dtype", required_argument, NULL, 't' },
+		{ "shape", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, rc;
+
+	while ((c = cli_getopt("run", argc, argv, "o:a:j:t:s:fh", opts)) != -1)
+		if ((rc = parse_opt(c, a)))
+			return rc;
+	if (optind >= argc)
+		return cli_usage("run: no operation given (see shmx run --help)");
+	a->op = argv[optind++];
+	if (optind >= argc)
+		return cli_usage("run: no source given");
+	a->source = argv[optind++];
+	if (optind < argc)
+		return cli_usage("run: unexpected argument '%s'", argv[optind]);
+	if (a->have_t != a->have_s)
+		return cli_usage("run: a raw source needs both --dtype and --shape");
+	a->o.input.raw = a->have_t;
+	a->o.want_stats = a->stats;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static char buf[1 << 16];
+	struct run_args a = { 0 };
+	struct shmx_error err = { 0 };
+	struct shmx_result res;
+	int rc = parse(argc, argv, &a);
+
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (shmx_run(a.op, a.source, &a.o, &res, &err))
+		return cli_error(&err);
+	if (a.stats)
+		shmx_stats_print_json(&res.stats, stderr);
+	if (!a.o.output && !a.o.in_place) {
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+		cli_print_rows(res.data, res.dtype, &res.shape, UINT64_MAX);
+	}
+	shmx_result_free(&res);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
