@@ -22,13 +22,16 @@ char *shm_snapshot(void)
 {
 	DIR *d = opendir(shmx_shm_dir());
 	struct dirent *de;
-	char *names[4096], *out;
+	char *names[4096], *out, mine[64];
 	size_t n = 0, len = 1;
+
+	/* only this test's names (and temporaries made for them): other
+	 * tests run at the same time */
+	test_shm_name(mine, sizeof(mine), "");
 
 	cr_assert(d, "cannot open the shm directory");
 	while ((de = readdir(d)) && n < 4096) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] ||
-					     !strcmp(de->d_name, "..")))
+		if (!strstr(de->d_name, mine))
 			continue;
 		names[n] = strdup(de->d_name);
 		len += strlen(de->d_name) + 1;

@@ -5,8 +5,10 @@
 
 #include <stddef.h>
 
-/* Names in the shm directory right now, as one sorted newline-joined
- * string (caller frees). */
+/* This test process's names in the shm directory right now (those
+ * containing test_shm_name(..., "")), and temporaries made for them, as one
+ * sorted newline-joined string (caller frees).  scripts/test checks the
+ * whole directory before and after the suite. */
 char *shm_snapshot(void);
 /* Criterion init/fini pair: remember /dev/shm before, assert it is the same
  * after.  Use as .init = shm_guard_begin, .fini = shm_guard_end. */

@@ -1,0 +1,155 @@
+/* tests/test_pool.c - the worker pool: every chunk exactly once for any
+ * worker count, deaths recovered or reported, fork failures clean. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "shmx/error.h"
+
+/* A shared counter per chunk: how many times it was computed to the end. */
+struct counts {
+	_Atomic uint32_t *n;
+	uint64_t kill_chunk; /* the first worker to reach it dies */
+	_Atomic int killed;
+	int fail_chunk_code;
+};
+
+static struct counts *counts_new(uint64_t nchunks)
+{
+	struct counts *c = mmap(NULL, sizeof(*c) + nchunks * 4 + 4,
+				PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert(c != MAP_FAILED);
+	c->n = (void *)(c + 1);
+	c->kill_chunk = UINT64_MAX;
+	return c;
+}
+
+static int count_chunk(void *ctx, uint64_t chunk, uint64_t row0, uint64_t nrows)
+{
+	struct counts *c = ctx;
+
+	(void)row0;
+	(void)nrows;
+	if (chunk == c->kill_chunk && atomic_exchange(&c->killed, 1) == 0)
+		raise(SIGKILL);
+	if (c->fail_chunk_code && chunk == c->kill_chunk)
+		return c->fail_chunk_code;
+	atomic_fetch_add(&c->n[chunk], 1);
+	return 0;
+}
+
+static int run(struct counts *c, struct shmx__plan *p, unsigned workers,
+	       unsigned retries, struct shmx_error *err)
+{
+	struct shmx__pool_task t = { .plan = p, .run = count_chunk, .ctx = c };
+	struct shmx__pool_opts o = { .workers = workers, .retries = retries,
+				     .what = "test" };
+	struct shmx__pool_report rep;
+	int rc = shmx__pool_run(&t, &o, &rep, err);
+
+	shmx__pool_report_free(&rep);
+	return rc;
+}
+
+Test(pool, every_chunk_once_for_any_worker_count)
+{
+	static const unsigned workers[] = { 1, 2, 3, 8 };
+
+	for (size_t w = 0; w < 4; w++) {
+		struct shmx__plan p;
+		struct counts *c;
+
+		shmx__plan_make(&p, 1001, 8, 80); /* 10 rows a chunk, 101 chunks */
+		c = counts_new(p.nchunks);
+		cr_assert_eq(run(c, &p, workers[w], 1, NULL), 0);
+		for (uint64_t i = 0; i < p.nchunks; i++)
+			cr_assert_eq(c->n[i], 1, "chunk %lu ran %u times with -j%u",
+				     (unsigned long)i, c->n[i], workers[w]);
+	}
+}
+
+Test(pool, a_killed_worker_has_its_chunk_rerun)
+{
+	struct shmx__plan p;
+	struct counts *c;
+	struct shmx_error err = { 0 };
+
+	shmx__plan_make(&p, 100, 8, 8);
+	c = counts_new(p.nchunks);
+	c->kill_chunk = 37;
+	cr_assert_eq(run(c, &p, 2, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(c->killed, 1);
+	for (uint64_t i = 0; i < p.nchunks; i++)
+		cr_assert_eq(c->n[i], 1);
+}
+
+Test(pool, without_retries_a_death_fails_naming_worker_signal_and_rows)
+{
+	struct shmx__plan p;
+	struct counts *c;
+	struct shmx_error err = { 0 };
+
+	shmx__plan_make(&p, 100, 8, 80); /* 10 rows a chunk */
+	c = counts_new(p.nchunks);
+	c->kill_chunk = 3;
+	cr_assert_eq(run(c, &p, 2, 0, &err), SHMX_EWORKER);
+	cr_assert(strstr(err.msg, "killed by SIGKILL at rows 30-39"), "%s",
+		  err.msg);
+	cr_assert(strstr(err.msg, "test: worker "), "%s", err.msg);
+}
+
+Test(pool, a_chunk_error_fails_the_run_with_its_code)
+{
+	struct shmx__plan p;
+	struct counts *c;
+	struct shmx_error err = { 0 };
+
+	shmx__plan_make(&p, 10, 8, 8);
+	c = counts_new(p.nchunks);
+	c->kill_chunk = 4;
+	c->killed = 1; /* no kill: return the error instead */
+	c->fail_chunk_code = -ENOSPC;
+	cr_assert_eq(run(c, &p, 2, 1, &err), -ENOSPC);
+	cr_assert(strstr(err.msg, "failed at rows 4-4"), "%s", err.msg);
+}
+
+Test(pool, fork_failure_is_a_clean_error)
+{
+	struct rlimit rl = { 0, 0 };
+	struct shmx__plan p;
+	struct counts *c;
+	struct shmx_error err = { 0 };
+
+	/* root ignores RLIMIT_NPROC: become nobody (this test is its own
+	 * process) */
+	if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
+		cr_skip_test("cannot drop root, and root ignores RLIMIT_NPROC");
+	shmx__plan_make(&p, 10, 8, 8);
+	c = counts_new(p.nchunks);
+	cr_assert_eq(setrlimit(RLIMIT_NPROC, &rl), 0);
+	cr_assert_eq(run(c, &p, 2, 1, &err), -EAGAIN);
+	cr_assert(strstr(err.msg, "cannot start a worker"), "%s", err.msg);
+}
+
+Test(pool, default_workers_follow_the_environment)
+{
+	setenv("SHMX_WORKERS", "5", 1);
+	cr_assert_eq(shmx__default_workers(), 5);
+	cr_assert_eq(shmx__workers_for(0, 3), 3);
+	cr_assert_eq(shmx__workers_for(0, 0), 1);
+	cr_assert_eq(shmx__workers_for(2, 100), 2);
+	unsetenv("SHMX_WORKERS");
+	cr_assert_geq(shmx__default_workers(), 1);
+	cr_assert_eq(shmx__retries_for(0), 1);
+	cr_assert_eq(shmx__retries_for(-1), 0);
+	cr_assert_eq(shmx__retries_for(4), 4);
+}
