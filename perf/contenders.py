@@ -1,0 +1,154 @@
+"""perf/contenders.py - the Python contenders, each a whole process.
+
+    /usr/bin/python3 perf/contenders.py KIND ARG... IN.npy OUT.npy
+
+KIND:
+  pool_map             multiprocessing.Pool(os.cpu_count()).map(process_row, rows)
+  shared_memory        workers attach the input segment and a shared output
+                       via multiprocessing.shared_memory, np.einsum on a range
+  numpy OP             OP on np.load(IN, mmap_mode='r'): rowsumsq (einsum)
+                       colmean sum min max std, or a map (scale:K exp) into
+                       np.lib.format.open_memmap(OUT)
+  dask SCHED           dask.array.from_array(...).mean(axis=0), ~64 MiB chunks,
+                       scheduler SCHED (threads or processes)
+
+The result goes to OUT as an NPY file; the seconds spent on the work (after
+interpreter start-up and imports, before writing OUT) go to stderr as one
+JSON line {"compute": s}, like the C references and shmx --stats.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def process_row(x):
+    """The seed's per-row function: a plain top-level def (picklable)."""
+    return sum(x * x)
+
+
+def pool_map(src):
+    from multiprocessing import Pool
+
+    data = np.load(src, mmap_mode="r")
+    with Pool(os.cpu_count()) as pool:
+        return np.array(pool.map(process_row, data), dtype=np.float64)
+
+
+def _attach(name):
+    """Attach an existing segment without letting the resource tracker
+    unlink it at exit (Python < 3.13 has no track=False)."""
+    from multiprocessing import resource_tracker, shared_memory
+
+    shm = shared_memory.SharedMemory(name=name)
+    resource_tracker.unregister(shm._name, "shared_memory")
+    return shm
+
+
+def _sm_worker(in_name, offset, shape, out_name, lo, hi):
+    from multiprocessing import shared_memory as sm
+
+    # The output was created (and is tracked) by the parent: attach plainly.
+    shm_in, shm_out = _attach(in_name), sm.SharedMemory(name=out_name)
+    a = np.ndarray(shape, np.float64, buffer=shm_in.buf, offset=offset)
+    o = np.ndarray(shape[:1], np.float64, buffer=shm_out.buf)
+    np.einsum("ij,ij->i", a[lo:hi], a[lo:hi], out=o[lo:hi])
+    del a, o
+    shm_in.close()
+    shm_out.close()
+
+
+def shared_memory(src, out):
+    """The input is already a segment (/dev/shm/NAME): attach it by name."""
+    from multiprocessing import Process
+    from multiprocessing import shared_memory as sm
+
+    assert os.path.dirname(src) == "/dev/shm", "shared_memory needs a /dev/shm input"
+    a = np.load(src, mmap_mode="r")
+    rows, n = a.shape[0], os.cpu_count()
+    res = sm.SharedMemory(name=os.path.basename(out) + "-sm", create=True, size=rows * 8)
+    try:
+        procs = [Process(target=_sm_worker,
+                         args=(os.path.basename(src), a.offset, a.shape, res.name,
+                               rows * i // n, rows * (i + 1) // n)) for i in range(n)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+            if p.exitcode:
+                raise SystemExit(f"shared_memory: a worker exited with {p.exitcode}")
+        return np.ndarray((rows,), np.float64, buffer=res.buf).copy()
+    finally:
+        res.close()
+        res.unlink()
+
+
+def numpy_op(op, src, out):
+    a = np.load(src, mmap_mode="r")
+    if op == "rowsumsq":
+        return np.einsum("ij,ij->i", a, a)
+    if op == "colmean":
+        return a.mean(axis=0)
+    if op in ("sum", "min", "max", "std"):
+        return getattr(a, op)()
+    o = np.lib.format.open_memmap(out, mode="w+", dtype=a.dtype, shape=a.shape)
+    if op == "exp":
+        np.exp(a, out=o)
+    elif op.startswith("scale:"):
+        np.multiply(a, float(op[6:]), out=o)
+    else:
+        raise SystemExit(f"numpy: unknown op {op}")
+    return None  # already in OUT
+
+
+class NpyFile:
+    """An array-like that pickles as its path: each dask worker process maps
+    the file itself.  (from_array on the np.load memmap pickles the whole
+    array into every task under the processes scheduler: 18.7 s for 256 MiB
+    when measured, so that variant measures pickle, not the scheduler.)"""
+
+    def __init__(self, path):
+        a = np.load(path, mmap_mode="r")
+        self.path, self.shape, self.dtype, self.ndim = path, a.shape, a.dtype, a.ndim
+
+    def __getitem__(self, idx):
+        return np.load(self.path, mmap_mode="r")[idx]
+
+
+def dask_mean0(sched, src):
+    import dask.array as da
+
+    if sched == "threads":
+        a = np.load(src, mmap_mode="r")
+    else:
+        a = NpyFile(src)
+    rows = max(1, (64 << 20) // (a.shape[1] * a.dtype.itemsize))
+    x = da.from_array(a, chunks=(rows, a.shape[1]), asarray=False)
+    return x.mean(axis=0).compute(scheduler=sched)
+
+
+def main(argv):
+    kind, *args = argv
+    src, out = args[-2], args[-1]
+    t0 = time.perf_counter()
+    if kind == "pool_map":
+        r = pool_map(src)
+    elif kind == "shared_memory":
+        r = shared_memory(src, out)
+    elif kind == "numpy":
+        r = numpy_op(args[0], src, out)
+    elif kind == "dask":
+        r = dask_mean0(args[0], src)
+    else:
+        raise SystemExit(f"contenders: unknown kind {kind}")
+    seconds = time.perf_counter() - t0
+    if r is not None:
+        with open(out, "wb") as f:
+            np.save(f, np.asarray(r, dtype=np.float64))
+    print(json.dumps({"compute": round(seconds, 6)}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
