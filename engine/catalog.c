@@ -25,6 +25,11 @@ static int read_header(int fd, const char *path, const struct stat *st,
 
 	if (n < 0)
 		return shmx__fail(err, -errno, "%s: %s", path, strerror(errno));
+	/* No NPY magic: not an array at all (catalog.h promises
+	 * SHMX_ENOTARRAY), as opposed to a damaged or unsupported one. */
+	if (n < 6 || memcmp(buf, "\x93NUMPY", 6) != 0)
+		return shmx__fail(err, SHMX_ENOTARRAY, "%s: not an NPY array",
+				  path);
 	rc = shmx_npy_parse(buf, (size_t)n, path, &h, err);
 	if (!rc)
 		rc = shmx_npy_check_size(&h, (uint64_t)st->st_size, path, err);
@@ -98,7 +103,8 @@ static int list_dir(const char *dir, char ***names, size_t *count,
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), by_name);
+	if (n) /* v is NULL for an empty directory: qsort wants a pointer */
+		qsort(v, n, sizeof(*v), by_name);
 	*names = v;
 	*count = n;
 	return 0;

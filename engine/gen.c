@@ -23,6 +23,14 @@ static inline double unit(uint64_t bits) /* [0, 1) */
 	return (double)(bits >> 11) * 0x1.0p-53;
 }
 
+/* [0, 1) for an element of `size` bytes.  A float takes 24 bits: rounding
+ * a 53-bit unit() to float would give 1.0f for about one value in 2^25. */
+static inline double unit_of(uint64_t bits, size_t size)
+{
+	return size == sizeof(float) ? (double)(bits >> 40) * 0x1.0p-24
+				     : unit(bits);
+}
+
 static inline double normal(uint64_t key, uint64_t i)
 {
 	/* 1 - unit() is in (0, 1], so log never sees 0 */
@@ -45,9 +53,11 @@ static inline int64_t bounded(uint64_t bits, int64_t lo, uint64_t span)
 		switch (f) {                                                  \
 		case SHMX_FILL_UNIFORM:                                       \
 			for (uint64_t k = 0; k < n; k++)                      \
-				p[k] = IS_FLOAT ? (T)unit(mix(key + first + k))  \
-						: (T)bounded(mix(key + first + k), \
-							     LO, SPAN);       \
+				p[k] = IS_FLOAT                               \
+					? (T)unit_of(mix(key + first + k),    \
+						     sizeof(T))               \
+					: (T)bounded(mix(key + first + k),    \
+						     LO, SPAN);               \
 			break;                                                \
 		case SHMX_FILL_NORMAL:                                        \
 			for (uint64_t k = 0; k < n; k++)                      \

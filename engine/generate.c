@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "shmx/npy.h"
 #include "shmx/run.h"
 #include "output.h"
 #include "plan.h"
@@ -66,6 +67,11 @@ int shmx_gen(const char *spec, enum shmx_dtype t, const struct shmx_shape *s,
 	if (plan.nchunks) /* zeros too: its pages must be reserved */
 		rc = shmx__pool_run(&task, &po, &rep, err);
 	t2 = shmx__now();
+	if (rc == -ENOSPC) /* a worker could not reserve its chunk: say where */
+		rc = shmx__fail(err, rc, "%s: no space left in %s for %llu bytes",
+				spec, shmx_output_target(out)->dir,
+				(unsigned long long)(SHMX_NPY_DATA_OFFSET +
+						     shmx_output_nbytes(out)));
 	rc = rc ? (shmx_output_discard(out), rc) : shmx_output_publish(out, err);
 	if (!rc && stats) {
 		memset(stats, 0, sizeof(*stats));

@@ -256,6 +256,15 @@ static int check_fields(const struct fields *f, const char *what,
 		snprintf(msg, sizeof(msg), "%s", err->msg);
 		return shmx__fail(err, rc, "%s: %s", what, msg);
 	}
+	/* numpy aligns the data to 64 (16 in old versions); a hand-made
+	 * header may not, and typed loads from a misaligned mapping are
+	 * undefined (and vectorised loops may fault on them). */
+	if (h->data_offset % shmx_dtype_size(h->dtype))
+		return shmx__fail(err, SHMX_EBADNPY,
+				  "%s: NPY data at byte %llu is not aligned "
+				  "for %s",
+				  what, (unsigned long long)h->data_offset,
+				  shmx_dtype_name(h->dtype));
 	if (f->ndim > SHMX_MAX_NDIM)
 		return shmx__fail(err, SHMX_ESHAPE,
 				  "%s: %d-D arrays are not supported (shmx "

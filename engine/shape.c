@@ -8,22 +8,25 @@
 #include "internal.h"
 
 /* Parse one decimal dimension at *p, advancing it.  Digits only: no sign,
- * no spaces, at most 2^62 so that later products are checked cleanly. */
+ * no spaces, at most 2^62 so that later products are checked cleanly.
+ * -1 when it is not a number, -2 when it is too large. */
 static int parse_dim(const char **p, uint64_t *out)
 {
 	uint64_t v = 0;
 	const char *s = *p;
+	int big = 0;
 
 	if (!isdigit((unsigned char)*s))
 		return -1;
 	for (; isdigit((unsigned char)*s); s++) {
 		if (v > (UINT64_C(1) << 62) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+			big = 1;
+		else
+			v = v * 10 + (uint64_t)(*s - '0');
 	}
 	*p = s;
 	*out = v;
-	return 0;
+	return big ? -2 : 0;
 }
 
 int shmx_shape_parse(const char *s, struct shmx_shape *out,
@@ -32,19 +35,22 @@ int shmx_shape_parse(const char *s, struct shmx_shape *out,
 	struct shmx_shape sh = { 0 };
 	const char *p = s;
 	uint64_t count;
+	int rc, big = 0;
 
-	if (parse_dim(&p, &sh.dim[0]) < 0)
+	if ((rc = parse_dim(&p, &sh.dim[0])) == -1)
 		goto bad;
+	big |= rc == -2;
 	sh.ndim = 1;
 	if (*p == 'x' || *p == 'X' || *p == ',') {
 		p++;
-		if (parse_dim(&p, &sh.dim[1]) < 0)
+		if ((rc = parse_dim(&p, &sh.dim[1])) == -1)
 			goto bad;
+		big |= rc == -2;
 		sh.ndim = 2;
 	}
 	if (*p != '\0')
 		goto bad;
-	if (shmx_shape_count(&sh, &count) < 0)
+	if (big || shmx_shape_count(&sh, &count) < 0)
 		return shmx__fail(err, SHMX_ESHAPE,
 				  "shape '%s' has too many elements", s);
 	*out = sh;

@@ -4,16 +4,33 @@
 #include "shmx/stats.h"
 #include "internal.h"
 
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void put_string(const char *str, FILE *f)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
 {
+	fputs("{\"op\":", f);
+	put_string(s->op, f);
 	fprintf(f,
-		"{\"op\":\"%s\",\"workers\":%u,\"spawned\":%u,\"deaths\":%u,"
+		",\"workers\":%u,\"spawned\":%u,\"deaths\":%u,"
 		"\"chunks\":%llu,\"chunk_rows\":%llu,\"rows\":%llu,"
 		"\"bytes_in\":%llu,\"bytes_out\":%llu,"
 		"\"setup\":%.6f,\"compute\":%.6f,\"merge\":%.6f,"
 		"\"publish\":%.6f,\"total\":%.6f,\"gb_per_s\":%.3f,"
 		"\"per_worker\":[",
-		s->op, s->workers, s->spawned, s->deaths,
+		s->workers, s->spawned, s->deaths,
 		(unsigned long long)s->chunks, (unsigned long long)s->chunk_rows,
 		(unsigned long long)s->rows, (unsigned long long)s->bytes_in,
 		(unsigned long long)s->bytes_out, s->setup_s, s->compute_s,

@@ -52,9 +52,9 @@ int shmx_temporary_parse(const char *name, pid_t *pid)
 	if (*s < '0' || *s > '9')
 		return 0;
 	for (; *s >= '0' && *s <= '9'; s++) {
+		p = p * 10 + (*s - '0');
 		if (p > 4194304) /* above PID_MAX_LIMIT: not ours */
 			return 0;
-		p = p * 10 + (*s - '0');
 	}
 	if (*s != '-')
 		return 0;

@@ -3,10 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,51 +22,107 @@ static int cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char *shm_snapshot(void)
+/* 1 when name carries this test process's marker "shmxt-<pid>-": every
+ * segment a test creates, and every temporary shmx makes for one. */
+static int ours(const char *name)
 {
-	DIR *d = opendir(shmx_shm_dir());
+	char mark[32];
+
+	snprintf(mark, sizeof(mark), "shmxt-%ld-", (long)getpid());
+	return strstr(name, mark) != NULL;
+}
+
+static char *snapshot(const char *dir, int filter)
+{
+	DIR *d = opendir(dir);
 	struct dirent *de;
-	char *names[4096], *out, mine[64];
-	size_t n = 0, len = 1;
+	char **names = NULL, *out;
+	size_t n = 0, cap = 0, len = 1;
 
-	/* only this test's names (and temporaries made for them): other
-	 * tests run at the same time */
-	test_shm_name(mine, sizeof(mine), "");
-
-	cr_assert(d, "cannot open the shm directory");
-	while ((de = readdir(d)) && n < 4096) {
-		if (!strstr(de->d_name, mine))
+	cr_assert(d, "cannot open %s", dir);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
+		if (filter && !ours(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			names = realloc(names, cap * sizeof(*names));
+			cr_assert(names);
+		}
 		names[n] = strdup(de->d_name);
 		len += strlen(de->d_name) + 1;
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp);
 	out = calloc(1, len);
+	cr_assert(out);
 	for (size_t i = 0; i < n; i++) {
 		strcat(out, names[i]);
 		strcat(out, "\n");
 		free(names[i]);
 	}
+	free(names);
 	return out;
 }
 
-static char *guard_before;
+char *shm_snapshot(void)
+{
+	return snapshot(shmx_shm_dir(), 1);
+}
+
+char *dir_snapshot(const char *dir)
+{
+	return snapshot(dir, 0);
+}
+
+void expect_dir_holds(const char *dir, const char *want)
+{
+	char *now = snapshot(dir, 0);
+
+	cr_expect_str_eq(now, want, "%s holds:\n%s", dir, now);
+	free(now);
+}
+
+static char *guard_before, *guard_dir;
+
+/* After a failed test: remove what this process's tests left in dir, so
+ * that a failure is reported once and /dev/shm is still left clean. */
+static void remove_ours(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (ours(de->d_name)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}
 
 void shm_guard_begin(void)
 {
-	guard_before = shm_snapshot();
+	guard_dir = strdup(shmx_shm_dir());
+	guard_before = snapshot(guard_dir, 1);
 }
 
 void shm_guard_end(void)
 {
-	char *after = shm_snapshot();
+	char *after = snapshot(guard_dir, 1);
 
-	cr_expect_str_eq(after, guard_before, "the shm directory changed");
+	cr_expect_str_eq(after, guard_before, "the shm directory %s changed",
+			 guard_dir);
+	remove_ours(guard_dir);
 	free(after);
 	free(guard_before);
-	guard_before = NULL;
+	free(guard_dir);
+	guard_before = guard_dir = NULL;
 }
 
 /* Read all of fd into buf (at most len-1 bytes, the rest is drained). */
@@ -96,10 +156,13 @@ void run_cli(struct cli_result *r, const char *const *argv)
 	for (i = 0; argv[i] && i < 62; i++)
 		args[i + 1] = argv[i];
 	args[i + 1] = NULL;
+	fflush(NULL); /* nothing buffered may be written twice */
 	cr_assert(pipe(out) == 0 && pipe(err) == 0);
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		/* a test that times out must not leave a hung shmx behind */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(out[0]);
@@ -139,4 +202,66 @@ void rm_rf(const char *path)
 void test_shm_name(char *buf, size_t len, const char *tag)
 {
 	snprintf(buf, len, "shmxt-%ld-%s", (long)getpid(), tag);
+}
+
+void write_whole_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	cr_assert(fd >= 0, "cannot create %s", path);
+	cr_assert(write(fd, data, len) == (ssize_t)len, "short write to %s",
+		  path);
+	close(fd);
+}
+
+char *read_whole_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	cr_assert(fd >= 0, "cannot open %s", path);
+	cr_assert(fstat(fd, &st) == 0);
+	buf = malloc((size_t)st.st_size + 1);
+	cr_assert(buf);
+	cr_assert(read(fd, buf, (size_t)st.st_size) == st.st_size,
+		  "short read of %s", path);
+	buf[st.st_size] = '\0';
+	close(fd);
+	if (len)
+		*len = (size_t)st.st_size;
+	return buf;
+}
+
+int path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert(waitpid(pid, &st, 0) == pid);
+	return pid;
+}
+
+int mount_private_tmpfs(const char *dir, const char *size)
+{
+	char opts[64];
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0)
+		return -1;
+	/* without this a mount under a shared parent would propagate back to
+	 * the host's namespace */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	snprintf(opts, sizeof(opts), "size=%s,mode=1777", size);
+	return mount("tmpfs", dir, "tmpfs", 0, opts) < 0 ? -1 : 0;
 }

@@ -1,17 +1,30 @@
 /* tests/support.h - shared test helpers: /dev/shm snapshots, running the
- * CLI, scratch directories. */
+ * CLI, scratch directories and files, private tmpfs mounts. */
 #ifndef SHMX_TEST_SUPPORT_H
 #define SHMX_TEST_SUPPORT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
-/* This test process's names in the shm directory right now (those
- * containing test_shm_name(..., "")), and temporaries made for them, as one
- * sorted newline-joined string (caller frees).  scripts/test checks the
- * whole directory before and after the suite. */
+/* The names in the shm directory that carry this test process's marker
+ * ("shmxt-<pid>-", see test_shm_name; temporaries of such names too), as
+ * one sorted newline-joined string (caller frees).  Only our own names:
+ * /dev/shm is shared with other test programs that ctest runs in parallel
+ * and with anything else on the machine, whose segments come and go while
+ * we look.  So every segment a test creates must be named with
+ * test_shm_name.  (scripts/test checks the whole directory before and
+ * after the suite.) */
 char *shm_snapshot(void);
+/* Every entry of dir but . and .., unfiltered, the same way (caller
+ * frees). */
+char *dir_snapshot(const char *dir);
+/* Expect dir_snapshot(dir) to be exactly want ("a\nb\n", "" for empty). */
+void expect_dir_holds(const char *dir, const char *want);
 /* Criterion init/fini pair: remember /dev/shm before, assert it is the same
- * after.  Use as .init = shm_guard_begin, .fini = shm_guard_end. */
+ * after.  Use as .init = shm_guard_begin, .fini = shm_guard_end.  The
+ * directory is the one shmx_shm_dir() names at init time.  After the check
+ * the fini also unlinks anything carrying this process's marker, so a
+ * failing test does not leave its segments behind. */
 void shm_guard_begin(void);
 void shm_guard_end(void);
 
@@ -20,7 +33,8 @@ struct cli_result {
 	char out[65536];
 	char err[4096];
 };
-/* Run the shmx binary with argv (NULL-terminated, without argv[0]). */
+/* Run the shmx binary with argv (NULL-terminated, without argv[0]).  It
+ * inherits this process's environment, umask and working directory. */
 void run_cli(struct cli_result *r, const char *const *argv);
 
 /* A fresh scratch directory under /tmp (caller removes with rm_rf). */
@@ -28,5 +42,21 @@ void make_tmpdir(char *buf, size_t len);
 void rm_rf(const char *path);
 /* A unique shm name for this test process: "shmxt-<pid>-<tag>". */
 void test_shm_name(char *buf, size_t len, const char *tag);
+
+/* Whole-file helpers; they assert on failure.  read_whole_file returns a
+ * malloc'ed buffer with a NUL after the data (caller frees). */
+void write_whole_file(const char *path, const void *data, size_t len);
+char *read_whole_file(const char *path, size_t *len);
+int path_exists(const char *path); /* lstat succeeds */
+
+/* The pid of a child that has exited and been reaped: a process that no
+ * longer runs (until the kernel reuses the number, which takes a while). */
+pid_t dead_pid(void);
+
+/* Make this process's mounts private (unshare CLONE_NEWNS) and mount a
+ * tmpfs of `size` ("1m") on dir.  The mount disappears with the process.
+ * 0, or -1 when that is not possible here (not root, no CAP_SYS_ADMIN,
+ * no mount namespaces): the caller skips. */
+int mount_private_tmpfs(const char *dir, const char *size);
 
 #endif

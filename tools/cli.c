@@ -30,9 +30,9 @@ int cli_usage(const char *fmt, ...)
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts)
 {
-	char opts[64];
+	char opts[64], shortname[3] = "-?";
 	const char *what;
-	int c;
+	int c, before = optind;
 
 	/* a leading ':' makes getopt tell a missing value (':') from an
 	 * unknown option ('?') and keeps it quiet: we print our own line */
@@ -41,7 +41,16 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	c = getopt_long(argc, argv, opts, longopts, NULL);
 	if (c != '?' && c != ':')
 		return c;
-	what = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	/* A long option is the whole word getopt just stepped over; a short
+	 * one may sit inside a cluster ("-zf"), where optind has not moved
+	 * and argv[optind - 1] is some earlier word: name it by optopt. */
+	if (optind > before && optind <= argc &&
+	    strncmp(argv[optind - 1], "--", 2) == 0)
+		what = argv[optind - 1];
+	else {
+		shortname[1] = (char)optopt;
+		what = shortname;
+	}
 	if (c == ':')
 		cli_usage("%s: option '%s' needs a value", cmd, what);
 	else

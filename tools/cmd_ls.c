@@ -12,13 +12,29 @@ static const char help[] =
 	"  -a, --all   also list temporaries of running or dead shmx runs and\n"
 	"              entries that are not arrays\n";
 
+struct ls_ctx {
+	int all;
+	int header; /* printed */
+};
+
+/* The header goes out with the first entry (or after a listing with
+ * none), so that a directory we cannot list leaves stdout empty. */
+static void print_header(struct ls_ctx *c)
+{
+	if (c->header++)
+		return;
+	printf("%-32s %-5s %-16s %14s %6s\n", "NAME", "DTYPE", "SHAPE", "BYTES",
+	       "AGE");
+}
+
 static int print_entry(const struct shmx_entry *e, void *ctx)
 {
-	int all = *(int *)ctx;
+	struct ls_ctx *c = ctx;
 	char shape[64], age[32];
 
-	if (!all && (!e->is_array || e->is_temporary || e->name[0] == '.'))
+	if (!c->all && (!e->is_array || e->is_temporary || e->name[0] == '.'))
 		return 0;
+	print_header(c);
 	cli_format_age(e->mtime, age, sizeof(age));
 	if (!e->is_array) {
 		printf("%-32s %-5s %-16s %14llu %6s\n", e->name, "-",
@@ -43,11 +59,12 @@ int cmd_ls(int argc, char **argv)
 		{ 0 },
 	};
 	struct shmx_error err = { 0 };
-	int c, all = 0;
+	struct ls_ctx ctx = { 0 };
+	int c;
 
 	while ((c = cli_getopt("ls", argc, argv, "ah", opts)) != -1) {
 		if (c == 'a')
-			all = 1;
+			ctx.all = 1;
 		else if (c == 'h')
 			return fputs(help, stdout), EXIT_OK;
 		else
@@ -55,9 +72,8 @@ int cmd_ls(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("ls: unexpected argument '%s'", argv[optind]);
-	printf("%-32s %-5s %-16s %14s %6s\n", "NAME", "DTYPE", "SHAPE", "BYTES",
-	       "AGE");
-	if (shmx_catalog_each(print_entry, &all, &err))
+	if (shmx_catalog_each(print_entry, &ctx, &err))
 		return cli_error(&err);
+	print_header(&ctx);
 	return EXIT_OK;
 }

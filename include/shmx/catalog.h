@@ -37,8 +37,10 @@ typedef int (*shmx_entry_fn)(const struct shmx_entry *e, void *ctx);
 SHMX_API int shmx_catalog_each(shmx_entry_fn fn, void *ctx,
 			       struct shmx_error *err);
 
-/* If name in dir is a temporary of a process that no longer runs, unlink
- * it and return 1; 0 when it is not stale; negative on error. */
+/* 1 and *pid set when name is a temporary's (".shmx-<pid>-<seq>-NAME",
+ * pid at most PID_MAX_LIMIT), 0 when it is not.  Pure: it neither checks
+ * that pid runs nor unlinks anything (shmx_describe reports creator_alive;
+ * `shmx rm --stale` removes the dead ones). */
 SHMX_API int shmx_temporary_parse(const char *name, pid_t *pid);
 
 #endif
