@@ -36,6 +36,7 @@ struct shmx_output {
 	int fd;   /* kept for per-chunk reservations */
 	void *map;
 	uint64_t map_len;
+	uint64_t data_bytes;
 };
 
 static int target_exists(const struct shmx_target *t)
@@ -125,7 +126,10 @@ int shmx__output_create(const char *spec, enum shmx_dtype t,
 				"%s: already exists (use --force to replace it)",
 				spec);
 	if (!rc) {
-		o->map_len = SHMX_NPY_DATA_OFFSET + bytes;
+		/* an empty array gets one pad byte: numpy's mmap cannot map
+		 * zero bytes at the very end of a file (see npy.h) */
+		o->data_bytes = bytes;
+		o->map_len = SHMX_NPY_DATA_OFFSET + (bytes ? bytes : 1);
 		rc = make_temporary(o, opts && opts->mode ? opts->mode : 0600,
 				    lazy, err);
 	}
@@ -145,7 +149,7 @@ void *shmx_output_data(struct shmx_output *o)
 
 uint64_t shmx_output_nbytes(const struct shmx_output *o)
 {
-	return o->map_len - SHMX_NPY_DATA_OFFSET;
+	return o->data_bytes;
 }
 
 const struct shmx_target *shmx_output_target(const struct shmx_output *o)

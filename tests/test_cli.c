@@ -115,18 +115,15 @@ static void expect_untouched(const char *path, struct fingerprint *f)
 
 /* --- the command line itself ------------------------------------------- */
 
-Test(cli, no_command_prints_usage_and_exits_2)
+Test(cli, no_command_is_one_error_line_and_exits_2)
 {
 	struct cli_result r;
-	const char *last;
 
 	run_cli(&r, ARGV(NULL));
 	cr_expect_eq(r.status, 2);
 	cr_expect_str_eq(r.out, "");
-	cr_expect_eq(strncmp(r.err, "usage: shmx <command>", 21), 0, "%s",
-		     r.err);
-	last = strstr(r.err, "shmx: error: ");
-	cr_expect_str_eq(last ? last : "", "shmx: error: no command given\n");
+	cr_expect_str_eq(r.err,
+			 "shmx: error: no command given (see shmx --help)\n");
 }
 
 Test(cli, unknown_command_exits_2)
@@ -701,9 +698,9 @@ Test(cli, info_refuses_what_is_missing_or_not_an_array)
 
 	shm_spec(spec, sizeof(spec), name, sizeof(name), "info");
 	snprintf(path, sizeof(path), "/dev/shm/%s", name);
-	expect_fail(ARGV("info", spec), 2, "%s: %s", path, strerror(ENOENT));
+	expect_fail(ARGV("info", spec), 2, "%s: no such segment", spec);
 	write_whole_file(path, "text", 4);
-	expect_fail(ARGV("info", spec), 2, "%s: not an NPY array", path);
+	expect_fail(ARGV("info", spec), 2, "%s: not an NPY array", spec);
 	unlink(path);
 	expect_fail(ARGV("info"), 2, "info: no target given");
 	expect_fail(ARGV("info", "s3://x"), 2,

@@ -625,6 +625,17 @@ Test(npy, check_size_accepts_exactly_the_data)
 	cr_expect_eq(shmx_npy_check_size(&h, 4096, WHAT, &err), 0);
 }
 
+Test(npy, check_size_accepts_the_pad_byte_of_an_empty_array_only)
+{
+	struct shmx_npy_header h = header_of(4096, 0);
+	struct shmx_error err = { 0 };
+
+	cr_expect_eq(shmx_npy_check_size(&h, 4097, WHAT, &err), 0);
+	cr_expect_eq(shmx_npy_check_size(&h, 4098, WHAT, &err), SHMX_ESIZE);
+	h = header_of(4096, 8);
+	cr_expect_eq(shmx_npy_check_size(&h, 4105, WHAT, &err), SHMX_ESIZE);
+}
+
 Test(npy, check_size_refuses_data_shorter_than_the_header_says)
 {
 	struct shmx_npy_header h = header_of(128, 24);

@@ -1,4 +1,5 @@
 /* tools/cmd_info.c - `shmx info`: what an array is and where it lives. */
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,8 +37,17 @@ static int show(const char *spec)
 	char shape[64], age[32];
 	uint64_t data;
 
-	if (shmx_target_parse(spec, &t, &err) ||
-	    shmx_describe(t.path, &e, &err))
+	int rc;
+
+	if (shmx_target_parse(spec, &t, &err))
+		return cli_error(&err);
+	rc = shmx_describe(t.path, &e, &err);
+	if (rc == -ENOENT)
+		return cli_usage("%s: no such %s", spec,
+				 t.kind == SHMX_TARGET_SHM ? "segment" : "file");
+	if (rc == SHMX_ENOTARRAY)
+		return cli_usage("%s: not an NPY array", spec);
+	if (rc)
 		return cli_error(&err);
 	shmx_shape_format(&e.shape, shape, sizeof(shape));
 	shmx_shape_bytes(&e.shape, e.dtype, &data);

@@ -33,7 +33,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage(stderr), cli_usage("no command given");
+		return cli_usage("no command given (see shmx --help)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help"))
 		return usage(stdout), EXIT_OK;

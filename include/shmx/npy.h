@@ -10,7 +10,10 @@
  *   +------+----+-----+------------------------------------+----+--------
  *
  * so numpy.load(path, mmap_mode='r') maps it as is, and the data is
- * page-aligned for mmap and O_DIRECT.  Inputs may be NPY v1, v2 or v3 with
+ * page-aligned for mmap and O_DIRECT.  An empty array's file carries one
+ * pad byte after the header (4097 bytes): numpy maps from the page that
+ * holds the data, and Python's mmap refuses an offset at the end of the
+ * file; shmx_npy_check_size accepts exactly that byte.  Inputs may be NPY v1, v2 or v3 with
  * any data offset numpy produces (64, 128, ...).
  */
 #ifndef SHMX_NPY_H

@@ -100,12 +100,11 @@ class Usage(ShmxTestCase):
         r = self.ok("--version")
         self.assertRegex(r.out, r"^shmx \d+\.\d+\.\d+\n$")
 
-    def test_no_command_is_usage_on_stderr_and_exit_2(self):
+    def test_no_command_is_one_error_line_and_exit_2(self):
         r = run()
         self.assertEqual(r.status, 2)
         self.assertEqual(r.out, "")
-        self.assertTrue(r.err.startswith("usage: shmx"))
-        self.assertTrue(r.err.endswith("\nshmx: error: no command given\n"))
+        self.assertEqual(r.err, "shmx: error: no command given (see shmx --help)\n")
 
 
 class BadInput(ShmxTestCase):
@@ -114,8 +113,8 @@ class BadInput(ShmxTestCase):
                    "nope.npy: no such file", cwd=self.tmp)
         self.fails(["cat", self.spec("nope")], 2,
                    "%s: no such segment" % self.spec("nope"))
-        self.fails(["info", self.spec("nope")], 2, "%s: %s"
-                   % (self.shm_path("nope"), os.strerror(errno.ENOENT)))
+        self.fails(["info", self.spec("nope")], 2,
+                   "%s: no such segment" % self.spec("nope"))
 
     def test_existing_target_needs_force(self):
         self.ok("gen", "-o", self.spec("e"), "-s", "3", "--fill", "range")
