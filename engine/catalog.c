@@ -2,6 +2,7 @@
  * directory: what `shmx info`, `shmx ls` and `shmx rm` see. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>

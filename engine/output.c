@@ -15,6 +15,7 @@
  *   discard: unlink the temporary
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>

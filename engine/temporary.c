@@ -9,6 +9,7 @@
  * ownership (owner_pid check).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>

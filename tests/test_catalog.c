@@ -5,6 +5,7 @@
  * directory: they must see exactly what they made, and `rm --stale` must
  * never touch the real /dev/shm's stale temporaries, which are not ours. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

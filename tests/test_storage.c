@@ -4,6 +4,7 @@
  * rename, discard, signals).  Every test runs between shm_guard_begin and
  * shm_guard_end and works in its own scratch directory. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

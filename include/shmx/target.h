@@ -9,20 +9,20 @@
 #ifndef SHMX_TARGET_H
 #define SHMX_TARGET_H
 
-#include <limits.h>
 #include "common.h"
 #include "error.h"
 
 #define SHMX_SHM_NAME_MAX 200
+#define SHMX_PATH_MAX 4096 /* Linux's PATH_MAX, without needing POSIX headers */
 
 enum shmx_target_kind { SHMX_TARGET_SHM, SHMX_TARGET_FILE };
 
 struct shmx_target {
 	enum shmx_target_kind kind;
-	char path[PATH_MAX]; /* the path to open: /dev/shm/NAME or the file */
-	char dir[PATH_MAX];  /* the directory that holds it */
+	char path[SHMX_PATH_MAX]; /* the path to open: /dev/shm/NAME or the file */
+	char dir[SHMX_PATH_MAX];  /* the directory that holds it */
 	char base[256];      /* the last component (the shm NAME) */
-	char spec[PATH_MAX]; /* as the user wrote it, for messages */
+	char spec[SHMX_PATH_MAX]; /* as the user wrote it, for messages */
 };
 
 /* Parse and validate.  0 or SHMX_ETARGET with the reason filled in. */
