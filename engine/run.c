@@ -50,11 +50,22 @@ unsigned shmx_default_workers(void)
 	return shmx__default_workers();
 }
 
-/* A map's output rows for this chunk: reserved (a target) or populated
+/* Bytes of output per input row when workers write the output directly
+ * (maps and --axis 1 reductions), else 0. */
+static uint64_t out_row_bytes(const struct shmx__job *job)
+{
+	size_t size = shmx_dtype_size(job->out_dtype);
+
+	if (job->kernel->kind == SHMX__MAP)
+		return job->cols * size;
+	return job->axis == SHMX__AXIS_ROWS ? size : 0;
+}
+
+/* The output rows of this chunk: reserved (a target) or populated
  * (memory, or the input itself) before the kernel writes them. */
 static int prepare_out_rows(struct run *r, uint64_t row0, uint64_t nrows)
 {
-	uint64_t w = r->job.cols * shmx_dtype_size(r->job.out_dtype);
+	uint64_t w = out_row_bytes(&r->job);
 
 	if (r->out)
 		return shmx__output_reserve(r->out, row0 * w, nrows * w);
@@ -71,8 +82,7 @@ static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
 				 : NULL;
 	int rc;
 
-	if (r->job.kernel->kind == SHMX__MAP &&
-	    (rc = prepare_out_rows(r, row0, nrows)))
+	if (out_row_bytes(&r->job) && (rc = prepare_out_rows(r, row0, nrows)))
 		return rc;
 	if (r->populate_in)
 		shmx__populate((void *)(r->in_data + row0 * r->row_bytes),
@@ -115,11 +125,10 @@ static int open_sink(struct run *r, struct shmx_error *err)
 		return 0;
 	}
 	if (r->o->output) {
-		/* a map's rows are reserved by the workers that write them */
+		/* rows written by workers are reserved by those workers */
 		rc = shmx__output_create(r->o->output, r->job.out_dtype,
 					 &r->job.out_shape, &r->o->create,
-					 r->job.kernel->kind == SHMX__MAP,
-					 &r->out, err);
+					 out_row_bytes(&r->job) != 0, &r->out, err);
 		if (!rc)
 			r->out_data = shmx_output_data(r->out);
 		return rc;
