@@ -5,9 +5,9 @@
  *   +------------------------+ 0
  *   | header                 | cursor (next chunk), done (finished chunks)
  *   +------------------------+ 64
- *   | worker slot 0          | 64 B each: its pid, counters, error; one
- *   | worker slot 1 ...      | cache line per worker, no false sharing
- *   +------------------------+ 64 + 64 * nslots
+ *   | worker slot 0          | 128 B each: its pid, counters, error;
+ *   | worker slot 1 ...      | whole cache lines, no false sharing
+ *   +------------------------+ 64 + 128 * nslots
  *   | state[nchunks]         | 8 B each: FREE, DONE, or pid + 2 of the
  *   |                        | worker that claimed it
  *   +------------------------+
@@ -21,6 +21,7 @@
  * chunks freed that way are picked up by whoever is still running.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,7 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +47,8 @@
 struct ctl_header {
 	_Atomic uint64_t cursor;
 	_Atomic uint64_t done;
-	char pad[48];
+	_Atomic uint32_t gate; /* 0: workers wait (futex) until perf is on */
+	char pad[44];
 };
 
 struct ctl_worker {
@@ -52,12 +57,13 @@ struct ctl_worker {
 	uint64_t failed_chunk;
 	uint64_t chunks, rows;
 	uint64_t compute_ns, busy_ns;
+	uint64_t user_ns, sys_ns, faults; /* getrusage at the worker's end */
 	int32_t died; /* written by the parent after reaping it */
-	char pad[12];
+	char pad[52];
 };
 
 _Static_assert(sizeof(struct ctl_header) == 64, "header is one cache line");
-_Static_assert(sizeof(struct ctl_worker) == 64, "a slot is one cache line");
+_Static_assert(sizeof(struct ctl_worker) == 128, "a slot is two cache lines");
 
 struct ctl {
 	struct ctl_header *h;
@@ -164,12 +170,45 @@ static int run_chunk(struct ctl *c, struct ctl_worker *me, uint64_t claim,
 	return 0;
 }
 
+/* Wait until the parent opens the gate (after perf's counters are on). */
+static void wait_at_gate(struct ctl *c)
+{
+	while (!atomic_load_explicit(&c->h->gate, memory_order_acquire))
+		syscall(SYS_futex, &c->h->gate, FUTEX_WAIT, 0, NULL, NULL, 0);
+}
+
+static void open_gate(struct ctl *c)
+{
+	atomic_store_explicit(&c->h->gate, 1, memory_order_release);
+	syscall(SYS_futex, &c->h->gate, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+static uint64_t tv_ns(struct timeval tv)
+{
+	return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+}
+
+/* CPU split and page faults of this worker, for --stats. */
+static void record_usage(struct ctl_worker *me, uint64_t t0)
+{
+	struct rusage ru;
+
+	me->busy_ns = now_ns() - t0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		me->user_ns = tv_ns(ru.ru_utime);
+		me->sys_ns = tv_ns(ru.ru_stime);
+		me->faults = (uint64_t)(ru.ru_minflt + ru.ru_majflt);
+	}
+}
+
 static __attribute__((noreturn)) void
 worker_main(struct ctl *c, struct ctl_worker *me,
 	    const struct shmx__pool_task *t, const struct fault *f)
 {
 	uint64_t claim = CLAIM(getpid()), n = t->plan->nchunks, i;
 	uint64_t t0 = now_ns();
+
+	wait_at_gate(c);
 
 	for (;;) {
 		/* relaxed: the CAS in run_chunk is what orders ownership */
@@ -186,7 +225,7 @@ worker_main(struct ctl *c, struct ctl_worker *me,
 			    STATE_FREE &&
 		    run_chunk(c, me, claim, t, f, i))
 			_exit(3);
-	me->busy_ns = now_ns() - t0;
+	record_usage(me, t0);
 	_exit(0);
 }
 
@@ -326,17 +365,47 @@ static void kill_all(struct sup *s)
 		s->live--;
 }
 
+/* Send "enable" or "disable" to `perf stat --control` and wait for its
+ * ack when there is an ack FIFO. */
+static int perf_command(const struct shmx__pool_opts *o, const char *cmd,
+			struct shmx_error *err)
+{
+	char ack[16];
+
+	if (!o->perf)
+		return 0;
+	if (write(o->perf->ctl_fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		return shmx__fail(err, -errno, "--perf-ctl: cannot write: %s",
+				  strerror(errno));
+	if (o->perf->ack_fd >= 0 && read(o->perf->ack_fd, ack, sizeof(ack)) <= 0)
+		return shmx__fail(err, -EIO, "--perf-ctl: no ack from perf");
+	return 0;
+}
+
+/* Start the workers; with perf control, they wait at the gate until the
+ * counters are enabled, so setup and fork are not counted. */
+static int start(struct sup *s, struct shmx_error *err)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; !rc && i < s->o->workers; i++)
+		rc = spawn(s, err);
+	if (!rc)
+		rc = perf_command(s->o, "enable\n", err);
+	open_gate(&s->c);
+	return rc;
+}
+
 static int supervise(struct sup *s, struct shmx_error *err)
 {
 	struct timespec tick = { 0, 100 * 1000 * 1000 };
 	sigset_t chld;
 	uint64_t t0 = now_ns();
-	int rc = 0;
+	int rc, prc;
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	for (unsigned i = 0; !rc && i < s->o->workers; i++)
-		rc = spawn(s, err);
+	rc = start(s, err);
 	while (!rc && s->live) {
 		rc = reap(s, err);
 		if (rc || !s->live)
@@ -350,7 +419,8 @@ static int supervise(struct sup *s, struct shmx_error *err)
 		draw_progress(s, t0, 1);
 	if (rc)
 		kill_all(s);
-	return rc;
+	prc = perf_command(s->o, "disable\n", rc ? NULL : err);
+	return rc ? rc : prc;
 }
 
 static void fill_report(struct sup *s, struct shmx__pool_report *rep,
@@ -371,6 +441,8 @@ static void fill_report(struct sup *s, struct shmx__pool_report *rep,
 			.pid = w->pid, .chunks = w->chunks, .rows = w->rows,
 			.compute_s = seconds(w->compute_ns),
 			.busy_s = seconds(w->busy_ns), .died = w->died,
+			.user_s = seconds(w->user_ns), .sys_s = seconds(w->sys_ns),
+			.faults = w->faults,
 		};
 	}
 }
@@ -389,6 +461,8 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 		return shmx__fail(err, -errno, "%s: cannot map the control page",
 				  o->what);
 	fault_parse(&s.fault);
+	/* without perf control the gate is open from the start */
+	atomic_store(&s.c.h->gate, o->perf ? 0 : 1);
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &s.old_mask);

@@ -29,11 +29,19 @@ struct shmx__pool_task {
 	uint64_t bytes_per_row; /* for the progress bar's rate */
 };
 
+struct shmx__perf_ctl {
+	int ctl_fd; /* perf's control FIFO, opened for writing */
+	int ack_fd; /* its ack FIFO opened for reading, or -1 */
+};
+
 struct shmx__pool_opts {
 	unsigned workers;  /* >= 1 */
 	unsigned retries;  /* worker deaths survived */
 	int progress;      /* draw a bar on stderr (when it is a terminal) */
 	const char *what;  /* names the run in messages */
+	/* `perf stat --control`, or NULL: "enable" is sent once the workers
+	 * exist (they wait for it), "disable" after the last is reaped. */
+	const struct shmx__perf_ctl *perf;
 };
 
 struct shmx__worker_report {
@@ -41,6 +49,8 @@ struct shmx__worker_report {
 	uint64_t chunks, rows;
 	double compute_s; /* inside the chunk function */
 	double busy_s;    /* from start to exit */
+	double user_s, sys_s; /* CPU; sys is mostly page faults */
+	uint64_t faults;  /* minor + major page faults */
 	int died;         /* killed or failed (its chunks were rerun) */
 };
 
@@ -65,6 +75,11 @@ void shmx__pool_report_free(struct shmx__pool_report *rep);
 unsigned shmx__workers_for(unsigned asked, uint64_t nchunks);
 /* Deaths to survive from the public retries field (0: 1, -1: none). */
 unsigned shmx__retries_for(int asked);
+
+/* Open "CTL[,ACK]" (FIFO paths) for perf's control.  0 or SHMX_EUSAGE. */
+int shmx__perf_ctl_open(const char *spec, struct shmx__perf_ctl *pc,
+			struct shmx_error *err);
+void shmx__perf_ctl_close(struct shmx__perf_ctl *pc);
 
 /* CPUs this process may run on ($SHMX_WORKERS overrides). */
 unsigned shmx__default_workers(void);

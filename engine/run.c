@@ -33,6 +33,7 @@ struct run {
 	uint64_t anon_len, out_bytes;
 	char *partials;
 	uint64_t partials_len;
+	struct shmx__perf_ctl perf; /* fds -1 without --perf-ctl */
 };
 
 static void *map_shared(uint64_t len)
@@ -159,6 +160,8 @@ static int setup(struct run *r, const char *op, const char *source,
 				       shmx_array_shape(r->in), err);
 	if (!rc && r->o->in_place)
 		rc = check_in_place(r, err);
+	if (!rc && r->o->perf_ctl)
+		rc = shmx__perf_ctl_open(r->o->perf_ctl, &r->perf, err);
 	if (rc)
 		return rc;
 	r->in_data = r->o->in_place ? shmx_array_data_mut(r->in)
@@ -180,6 +183,7 @@ static int setup(struct run *r, const char *op, const char *source,
 
 static void teardown(struct run *r)
 {
+	shmx__perf_ctl_close(&r->perf);
 	shmx_output_discard(r->out);
 	if (r->partials)
 		munmap(r->partials, r->partials_len);
@@ -205,6 +209,8 @@ static void fill_stats(struct run *r, const char *op,
 			.pid = rep->w[i].pid, .chunks = rep->w[i].chunks,
 			.rows = rep->w[i].rows, .compute_s = rep->w[i].compute_s,
 			.busy_s = rep->w[i].busy_s, .died = rep->w[i].died,
+			.user_s = rep->w[i].user_s, .sys_s = rep->w[i].sys_s,
+			.faults = rep->w[i].faults,
 		};
 }
 
@@ -220,6 +226,7 @@ static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
 		.retries = shmx__retries_for(r->o->retries),
 		.progress = r->o->progress,
 		.what = op,
+		.perf = r->perf.ctl_fd >= 0 ? &r->perf : NULL,
 	};
 
 	if (!r->plan.nchunks) {
@@ -234,7 +241,8 @@ int shmx_run(const char *op, const char *source,
 	     struct shmx_error *err)
 {
 	static const struct shmx_run_opts defaults;
-	struct run r = { .o = opts ? opts : &defaults };
+	struct run r = { .o = opts ? opts : &defaults,
+			 .perf = { .ctl_fd = -1, .ack_fd = -1 } };
 	struct shmx__pool_report rep = { 0 };
 	double t0 = shmx__now(), t1, t2, t3;
 	int rc;

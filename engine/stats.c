@@ -19,6 +19,26 @@ static void put_string(const char *str, FILE *f)
 	fputc('"', f);
 }
 
+static double nonneg(double x)
+{
+	return x > 0 ? x : 0;
+}
+
+static void put_worker(const struct shmx_worker_stats *w, const char *sep,
+		       FILE *f)
+{
+	fprintf(f,
+		"%s{\"pid\":%d,\"chunks\":%llu,\"rows\":%llu,"
+		"\"seconds\":%.6f,\"compute\":%.6f,\"user\":%.6f,"
+		"\"sys\":%.6f,\"wait\":%.6f,\"idle\":%.6f,"
+		"\"page_faults\":%llu,\"died\":%s}",
+		sep, (int)w->pid, (unsigned long long)w->chunks,
+		(unsigned long long)w->rows, w->busy_s, w->compute_s, w->user_s,
+		w->sys_s, nonneg(w->busy_s - w->user_s - w->sys_s),
+		nonneg(w->busy_s - w->compute_s), (unsigned long long)w->faults,
+		w->died ? "true" : "false");
+}
+
 void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
 {
 	fputs("{\"op\":", f);
@@ -36,14 +56,7 @@ void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
 		(unsigned long long)s->bytes_out, s->setup_s, s->compute_s,
 		s->merge_s, s->publish_s, s->total_s, s->gb_per_s);
 	for (unsigned i = 0; s->worker && i < s->spawned; i++)
-		fprintf(f,
-			"%s{\"pid\":%d,\"chunks\":%llu,\"rows\":%llu,"
-			"\"seconds\":%.6f,\"compute\":%.6f,\"died\":%s}",
-			i ? "," : "", (int)s->worker[i].pid,
-			(unsigned long long)s->worker[i].chunks,
-			(unsigned long long)s->worker[i].rows,
-			s->worker[i].busy_s, s->worker[i].compute_s,
-			s->worker[i].died ? "true" : "false");
+		put_worker(&s->worker[i], i ? "," : "", f);
 	fputs("]}\n", f);
 }
 

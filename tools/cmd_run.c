@@ -25,11 +25,14 @@ static const char help[] =
 	"  --in-place           rewrite the input (maps that keep the dtype)\n"
 	"  --stats              one JSON object with phases and workers on stderr\n"
 	"  --progress           a progress bar on stderr when it is a terminal\n"
+	"  --perf-ctl CTL[,ACK] FIFOs of `perf stat --control fifo:CTL[,ACK] -D -1`:\n"
+	"                       counters run only while the workers compute\n"
 	"  --dtype T --shape S  read a raw SOURCE\n"
 	"  -f, --force          replace an existing TARGET\n"
 	"  --mode OCTAL         permissions of TARGET (default 0600)\n";
 
-enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS, OPT_MODE };
+enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS, OPT_MODE,
+       OPT_PERF };
 
 struct run_args {
 	const char *op, *source;
@@ -74,6 +77,7 @@ static int parse_opt(int c, struct run_args *a)
 	case OPT_INPLACE: a->o.in_place = 1; return 0;
 	case OPT_STATS: a->stats = 1; return 0;
 	case OPT_PROGRESS: a->o.progress = isatty(2); return 0;
+	case OPT_PERF: a->o.perf_ctl = optarg; return 0;
 	case 't':
 		a->have_t = 1;
 		return shmx_dtype_parse(optarg, &a->o.input.dtype, &err) ? cli_error(&err) : 0;
@@ -102,6 +106,7 @@ static int parse(int argc, char **argv, struct run_args *a)
 		{ "in-place", no_argument, NULL, OPT_INPLACE },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "perf-ctl", required_argument, NULL, OPT_PERF },
 		{ "dtype", required_argument, NULL, 't' },
 		{ "shape", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },

@@ -41,6 +41,10 @@ struct shmx_run_opts {
 	int in_place;         /* rewrite the input (maps that keep the dtype) */
 	int progress;         /* progress bar on stderr */
 	int want_stats;       /* fill result.stats */
+	/* "CTL[,ACK]": the FIFOs of `perf stat --control fifo:CTL[,ACK]`;
+	 * counters are enabled only while the workers compute (they wait for
+	 * the ack), not during setup, fork, merge or publish.  NULL: none. */
+	const char *perf_ctl;
 };
 
 struct shmx_result {

@@ -2,8 +2,14 @@
  *
  * Phases: setup (open, plan, create the output), compute (first fork to
  * the last worker reaped), merge (partials folded in the parent), publish
- * (rename into place), total.  Per worker: its pid, chunks, rows, the
- * seconds spent inside chunk computations and from start to exit.
+ * (rename into place), total.  Per worker: its pid, chunks, rows, and
+ * where its time went.  In the JSON, per worker:
+ *
+ *   seconds   start to exit                  compute  inside chunk work
+ *   user,sys  CPU (sys: page faults, output  wait     seconds - user - sys:
+ *             reservation)                            off CPU (I/O, preempted)
+ *   idle      seconds - compute: claiming, the perf gate, the rescue pass
+ *   page_faults
  */
 #ifndef SHMX_STATS_H
 #define SHMX_STATS_H
@@ -18,6 +24,10 @@ struct shmx_worker_stats {
 	uint64_t chunks, rows;
 	double compute_s; /* inside chunk computations */
 	double busy_s;    /* start to exit (0 if it died) */
+	double user_s;    /* CPU in user mode */
+	double sys_s;     /* CPU in the kernel: mostly page faults and
+			     reserving output pages */
+	uint64_t faults;  /* page faults, minor and major */
 	int died;         /* killed or failed; its chunks were rerun */
 };
 
