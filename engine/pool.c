@@ -54,12 +54,12 @@ struct ctl_header {
 struct ctl_worker {
 	int32_t pid;
 	int32_t error;      /* a chunk function's code, 0 if none */
-	uint64_t failed_chunk;
 	uint64_t chunks, rows;
 	uint64_t compute_ns, busy_ns;
 	uint64_t user_ns, sys_ns, faults; /* getrusage at the worker's end */
+	uint64_t io_wait_ns, bytes_read;  /* streaming workers */
 	int32_t died; /* written by the parent after reaping it */
-	char pad[52];
+	char pad[44];
 };
 
 _Static_assert(sizeof(struct ctl_header) == 64, "header is one cache line");
@@ -139,34 +139,88 @@ static int ctl_map(struct ctl *c, unsigned nslots, uint64_t nchunks)
 	return 0;
 }
 
-/* Claim chunk i and compute it; 0 when not ours or done. */
-static int run_chunk(struct ctl *c, struct ctl_worker *me, uint64_t claim,
-		     const struct shmx__pool_task *t, const struct fault *f,
-		     uint64_t i)
-{
-	uint64_t expect = STATE_FREE, t0, n;
-	int rc;
+struct shmx__claimer {
+	struct ctl *c;
+	struct ctl_worker *me;
+	const struct shmx__pool_task *t;
+	const struct fault *f;
+	uint64_t claim; /* this worker's state word: pid + 2 */
+	uint64_t scan;  /* rescue pass position */
+	int rescue;     /* the cursor is exhausted */
+};
 
-	if (!atomic_compare_exchange_strong_explicit(&c->state[i], &expect, claim,
+/* CAS chunk i from FREE to ours; the fault hook fires here. */
+static int try_claim(struct shmx__claimer *k, uint64_t i)
+{
+	uint64_t expect = STATE_FREE;
+	const struct fault *f = k->f;
+
+	if (!atomic_compare_exchange_strong_explicit(&k->c->state[i], &expect,
+						     k->claim,
 						     memory_order_acq_rel,
 						     memory_order_relaxed))
 		return 0;
-	if (f->armed && f->chunk == i && (f->persist || c->attempts[i] == 0))
+	if (f->armed && f->chunk == i && (f->persist || k->c->attempts[i] == 0))
 		raise(f->sig);
-	n = shmx__plan_nrows(t->plan, i);
-	t0 = now_ns();
-	rc = t->run(t->ctx, i, shmx__plan_row0(t->plan, i), n);
-	me->compute_ns += now_ns() - t0;
-	if (rc) {
-		me->error = rc;
-		me->failed_chunk = i;
-		return rc;
+	return 1;
+}
+
+int shmx__claim(struct shmx__claimer *k, uint64_t *chunk)
+{
+	uint64_t n = k->t->plan->nchunks, i;
+
+	while (!k->rescue) {
+		/* relaxed: the CAS in try_claim is what orders ownership */
+		i = atomic_fetch_add_explicit(&k->c->h->cursor, 1,
+					      memory_order_relaxed);
+		if (i >= n)
+			k->rescue = 1;
+		else if (try_claim(k, i))
+			return *chunk = i, 1;
 	}
+	/* rescue pass: chunks a dead worker held, turned FREE by the parent */
+	for (; k->scan < n; k->scan++)
+		if (atomic_load_explicit(&k->c->state[k->scan],
+					 memory_order_relaxed) == STATE_FREE &&
+		    try_claim(k, k->scan))
+			return *chunk = k->scan++, 1;
+	return 0;
+}
+
+void shmx__claim_done(struct shmx__claimer *k, uint64_t chunk,
+		      uint64_t compute_ns)
+{
 	/* release: the chunk's output is complete before anyone sees DONE */
-	atomic_store_explicit(&c->state[i], STATE_DONE, memory_order_release);
-	atomic_fetch_add_explicit(&c->h->done, 1, memory_order_relaxed);
-	me->chunks++;
-	me->rows += n;
+	atomic_store_explicit(&k->c->state[chunk], STATE_DONE,
+			      memory_order_release);
+	atomic_fetch_add_explicit(&k->c->h->done, 1, memory_order_relaxed);
+	k->me->chunks++;
+	k->me->rows += shmx__plan_nrows(k->t->plan, chunk);
+	k->me->compute_ns += compute_ns;
+}
+
+void shmx__claim_note_io(struct shmx__claimer *k, uint64_t wait_ns,
+			 uint64_t bytes)
+{
+	k->me->io_wait_ns += wait_ns;
+	k->me->bytes_read += bytes;
+}
+
+/* The plain loop: claim a chunk, compute it, mark it done. */
+static int default_loop(struct shmx__claimer *k)
+{
+	const struct shmx__pool_task *t = k->t;
+	uint64_t i, t0;
+	int rc;
+
+	while (shmx__claim(k, &i)) {
+		t0 = now_ns();
+		rc = t->run(t->ctx, i, shmx__plan_row0(t->plan, i),
+			    shmx__plan_nrows(t->plan, i));
+		if (rc)
+			return rc;
+		shmx__claim_done(k, i, now_ns() - t0);
+	}
 	return 0;
 }
 
@@ -205,26 +259,17 @@ static __attribute__((noreturn)) void
 worker_main(struct ctl *c, struct ctl_worker *me,
 	    const struct shmx__pool_task *t, const struct fault *f)
 {
-	uint64_t claim = CLAIM(getpid()), n = t->plan->nchunks, i;
+	struct shmx__claimer k = { .c = c, .me = me, .t = t, .f = f,
+				   .claim = CLAIM(getpid()) };
 	uint64_t t0 = now_ns();
+	int rc;
 
 	wait_at_gate(c);
-
-	for (;;) {
-		/* relaxed: the CAS in run_chunk is what orders ownership */
-		i = atomic_fetch_add_explicit(&c->h->cursor, 1,
-					      memory_order_relaxed);
-		if (i >= n)
-			break;
-		if (run_chunk(c, me, claim, t, f, i))
-			_exit(3);
+	rc = t->worker ? t->worker(t->ctx, &k) : default_loop(&k);
+	if (rc) {
+		me->error = rc;
+		_exit(3);
 	}
-	/* rescue pass: chunks a dead worker left, turned FREE by the parent */
-	for (i = 0; i < n; i++)
-		if (atomic_load_explicit(&c->state[i], memory_order_relaxed) ==
-			    STATE_FREE &&
-		    run_chunk(c, me, claim, t, f, i))
-			_exit(3);
 	record_usage(me, t0);
 	_exit(0);
 }
@@ -442,7 +487,8 @@ static void fill_report(struct sup *s, struct shmx__pool_report *rep,
 			.compute_s = seconds(w->compute_ns),
 			.busy_s = seconds(w->busy_ns), .died = w->died,
 			.user_s = seconds(w->user_ns), .sys_s = seconds(w->sys_ns),
-			.faults = w->faults,
+			.faults = w->faults, .io_wait_s = seconds(w->io_wait_ns),
+			.bytes_read = w->bytes_read,
 		};
 	}
 }

@@ -22,9 +22,29 @@
 typedef int (*shmx__chunk_fn)(void *ctx, uint64_t chunk, uint64_t row0,
 			      uint64_t nrows);
 
+/* A worker's handle on the chunk states, for loops that claim ahead. */
+struct shmx__claimer;
+
+/* Claim the next chunk for this worker: 1 with *chunk set, 0 when none is
+ * left.  A claimed chunk is this worker's until claim_done; if the worker
+ * dies first, the parent frees it for a replacement. */
+int shmx__claim(struct shmx__claimer *k, uint64_t *chunk);
+/* The chunk's output is complete (compute_ns: time spent computing it). */
+void shmx__claim_done(struct shmx__claimer *k, uint64_t chunk,
+		      uint64_t compute_ns);
+/* Add I/O wait and bytes read to this worker's report. */
+void shmx__claim_note_io(struct shmx__claimer *k, uint64_t wait_ns,
+			 uint64_t bytes);
+
+/* A worker's whole loop, for sources that claim ahead (streaming): claim,
+ * compute, claim_done until claim says none is left.  Runs in the worker.
+ * 0, or a negative code that fails the run. */
+typedef int (*shmx__worker_fn)(void *ctx, struct shmx__claimer *k);
+
 struct shmx__pool_task {
 	const struct shmx__plan *plan;
-	shmx__chunk_fn run;
+	shmx__chunk_fn run;      /* per chunk, used when worker is NULL */
+	shmx__worker_fn worker;  /* or the whole loop */
 	void *ctx;
 	uint64_t bytes_per_row; /* for the progress bar's rate */
 };
@@ -51,6 +71,8 @@ struct shmx__worker_report {
 	double busy_s;    /* from start to exit */
 	double user_s, sys_s; /* CPU; sys is mostly page faults */
 	uint64_t faults;  /* minor + major page faults */
+	double io_wait_s; /* streaming: blocked waiting for reads */
+	uint64_t bytes_read;
 	int died;         /* killed or failed (its chunks were rerun) */
 };
 
