@@ -39,6 +39,15 @@ static inline int shmx__add_u64(uint64_t a, uint64_t b, uint64_t *out)
  * rather than a fault per page; a no-op where the kernel lacks it. */
 void shmx__populate(void *p, size_t len, int write);
 
+/* Monotonic time in nanoseconds. */
+static inline uint64_t shmx__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Monotonic time in seconds, for phase timings. */
 static inline double shmx__now(void)
 {

@@ -18,6 +18,7 @@
 #include "output.h"
 #include "plan.h"
 #include "pool.h"
+#include "source.h"
 #include "internal.h"
 
 struct run {
@@ -34,6 +35,10 @@ struct run {
 	char *partials;
 	uint64_t partials_len;
 	struct shmx__perf_ctl perf; /* fds -1 without --perf-ctl */
+	enum shmx__io io;
+	char io_note[192];
+	struct shmx__stream_src stream;
+	struct shmx__src_shared *shared; /* streaming: workers' notes */
 };
 
 static void *map_shared(uint64_t len)
@@ -73,8 +78,10 @@ static int prepare_out_rows(struct run *r, uint64_t row0, uint64_t nrows)
 	return 0;
 }
 
-static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
-			 uint64_t nrows)
+/* Rows [row0, row0 + nrows) of chunk `chunk`, wherever they came from,
+ * through the kernel into the sink. */
+static int compute_rows(void *ctx, uint64_t chunk, uint64_t row0,
+			uint64_t nrows, const char *rows)
 {
 	struct run *r = ctx;
 	char *part = r->partials ? r->partials + chunk * r->job.partial_bytes
@@ -87,8 +94,45 @@ static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
 	 * a 2 GiB segment, sum -j 2, MADV_POPULATE_READ per chunk was slower
 	 * (0.184-0.193 s vs 0.169-0.179 s).  Outputs are populated: writing
 	 * through faults was up to 4x slower than MADV_POPULATE_WRITE. */
-	r->job.kernel->chunk(&r->job, r->in_data + row0 * r->row_bytes, row0,
-			     nrows, r->out_data, part);
+	r->job.kernel->chunk(&r->job, rows, row0, nrows, r->out_data, part);
+	return 0;
+}
+
+static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
+			 uint64_t nrows)
+{
+	struct run *r = ctx;
+
+	return compute_rows(r, chunk, row0, nrows,
+			    r->in_data + row0 * r->row_bytes);
+}
+
+/* Choose mmap or stream; a stream needs its shared notes page. */
+static int choose_source(struct run *r, const char *source,
+			 struct shmx_error *err)
+{
+	if (r->o->io < SHMX_IO_AUTO || r->o->io > SHMX_IO_STREAM)
+		return shmx__fail(err, SHMX_EUSAGE, "bad io mode");
+	if (r->o->in_place && r->o->io == SHMX_IO_STREAM)
+		return shmx__fail(err, SHMX_EUSAGE,
+				  "--in-place rewrites the mapping: it cannot "
+				  "be used with --io stream");
+	r->io = r->o->in_place ? SHMX__IO_MMAP
+			       : shmx__io_choose(r->in, r->o->io, r->io_note,
+						 sizeof(r->io_note));
+	if (r->io != SHMX__IO_STREAM)
+		return 0;
+	r->shared = map_shared(sizeof(*r->shared));
+	if (!r->shared)
+		return shmx__fail(err, -errno, "cannot map: %s", strerror(errno));
+	r->stream = (struct shmx__stream_src){
+		.fd = shmx_array_fd(r->in),
+		.data_offset = shmx_array_data_offset(r->in),
+		.file_size = shmx_array_data_offset(r->in) + shmx_array_nbytes(r->in),
+		.plan = &r->plan, .row_bytes = r->row_bytes,
+		.queue_depth = r->o->queue_depth, .what = source,
+		.compute = compute_rows, .ctx = r, .shared = r->shared,
+	};
 	return 0;
 }
 
@@ -168,6 +212,9 @@ static int setup(struct run *r, const char *op, const char *source,
 				    : shmx_array_data(r->in);
 	r->row_bytes = r->job.cols * shmx_dtype_size(r->job.in_dtype);
 	shmx__plan_make(&r->plan, r->job.rows, r->row_bytes, r->o->chunk_bytes);
+	rc = choose_source(r, source, err);
+	if (rc)
+		return rc;
 	if (r->job.partial_bytes && r->plan.nchunks) {
 		if (shmx__mul_u64(r->plan.nchunks, r->job.partial_bytes,
 				  &r->partials_len) < 0)
@@ -187,6 +234,8 @@ static void teardown(struct run *r)
 	shmx_output_discard(r->out);
 	if (r->partials)
 		munmap(r->partials, r->partials_len);
+	if (r->shared)
+		munmap(r->shared, sizeof(*r->shared));
 	shmx_array_close(r->in);
 }
 
@@ -211,7 +260,14 @@ static void fill_stats(struct run *r, const char *op,
 			.busy_s = rep->w[i].busy_s, .died = rep->w[i].died,
 			.user_s = rep->w[i].user_s, .sys_s = rep->w[i].sys_s,
 			.faults = rep->w[i].faults,
+			.io_wait_s = rep->w[i].io_wait_s,
+			.bytes_read = rep->w[i].bytes_read,
 		};
+	snprintf(st->io, sizeof(st->io), "%s",
+		 r->io == SHMX__IO_STREAM ? "stream" : "mmap");
+	snprintf(st->io_note, sizeof(st->io_note), "%s%s%s", r->io_note,
+		 r->shared && r->shared->noted && r->io_note[0] ? "; " : "",
+		 r->shared && r->shared->noted ? r->shared->note : "");
 }
 
 static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
@@ -221,6 +277,12 @@ static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
 		.plan = &r->plan, .run = compute_chunk, .ctx = r,
 		.bytes_per_row = r->row_bytes,
 	};
+	int rc;
+
+	if (r->io == SHMX__IO_STREAM) {
+		task.worker = shmx__stream_worker;
+		task.ctx = &r->stream;
+	}
 	struct shmx__pool_opts po = {
 		.workers = shmx__workers_for(r->o->workers, r->plan.nchunks),
 		.retries = shmx__retries_for(r->o->retries),
@@ -233,7 +295,11 @@ static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
 		memset(rep, 0, sizeof(*rep));
 		return 0;
 	}
-	return shmx__pool_run(&task, &po, rep, err);
+	rc = shmx__pool_run(&task, &po, rep, err);
+	/* a worker's own message says more than its error code */
+	if (rc && r->shared && r->shared->failed)
+		shmx__fail(err, rc, "%s", r->shared->msg);
+	return rc;
 }
 
 int shmx_run(const char *op, const char *source,

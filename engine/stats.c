@@ -31,11 +31,13 @@ static void put_worker(const struct shmx_worker_stats *w, const char *sep,
 		"%s{\"pid\":%d,\"chunks\":%llu,\"rows\":%llu,"
 		"\"seconds\":%.6f,\"compute\":%.6f,\"user\":%.6f,"
 		"\"sys\":%.6f,\"wait\":%.6f,\"idle\":%.6f,"
-		"\"page_faults\":%llu,\"died\":%s}",
+		"\"page_faults\":%llu,\"io_wait\":%.6f,\"bytes_read\":%llu,"
+		"\"died\":%s}",
 		sep, (int)w->pid, (unsigned long long)w->chunks,
 		(unsigned long long)w->rows, w->busy_s, w->compute_s, w->user_s,
 		w->sys_s, nonneg(w->busy_s - w->user_s - w->sys_s),
 		nonneg(w->busy_s - w->compute_s), (unsigned long long)w->faults,
+		w->io_wait_s, (unsigned long long)w->bytes_read,
 		w->died ? "true" : "false");
 }
 
@@ -43,6 +45,10 @@ void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
 {
 	fputs("{\"op\":", f);
 	put_string(s->op, f);
+	fputs(",\"io\":", f);
+	put_string(s->io[0] ? s->io : "mmap", f);
+	fputs(",\"io_note\":", f);
+	put_string(s->io_note, f);
 	fprintf(f,
 		",\"workers\":%u,\"spawned\":%u,\"deaths\":%u,"
 		"\"chunks\":%llu,\"chunk_rows\":%llu,\"rows\":%llu,"

@@ -8,6 +8,7 @@
 
 static const char help[] =
 	"usage: shmx run OP SOURCE [-o TARGET] [--axis 0|1] [-j N] [--chunk BYTES]\n"
+	"                [--io auto|mmap|stream] [--queue-depth N]\n"
 	"                [--retries N] [--in-place] [--stats] [--progress]\n"
 	"                [--dtype T --shape S] [--force] [--mode OCTAL]\n"
 	"\n"
@@ -23,6 +24,10 @@ static const char help[] =
 	"  --chunk BYTES        chunk size (default 4M); k, M, G suffixes\n"
 	"  --retries N          worker deaths survived (default 1)\n"
 	"  --in-place           rewrite the input (maps that keep the dtype)\n"
+	"  --io auto|mmap|stream  how to read a file: stream = each worker reads its\n"
+	"                       chunks with io_uring and O_DIRECT, prefetching; auto\n"
+	"                       (default) streams a file mostly not in the page cache\n"
+	"  --queue-depth N      streaming: chunk reads in flight per worker (default 8)\n"
 	"  --stats              one JSON object with phases and workers on stderr\n"
 	"  --progress           a progress bar on stderr when it is a terminal\n"
 	"  --perf-ctl CTL[,ACK] FIFOs of `perf stat --control fifo:CTL[,ACK] -D -1`:\n"
@@ -32,7 +37,7 @@ static const char help[] =
 	"  --mode OCTAL         permissions of TARGET (default 0600)\n";
 
 enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS, OPT_MODE,
-       OPT_PERF };
+       OPT_PERF, OPT_IO, OPT_QD };
 
 struct run_args {
 	const char *op, *source;
@@ -78,6 +83,23 @@ static int parse_opt(int c, struct run_args *a)
 	case OPT_STATS: a->stats = 1; return 0;
 	case OPT_PROGRESS: a->o.progress = isatty(2); return 0;
 	case OPT_PERF: a->o.perf_ctl = optarg; return 0;
+	case OPT_IO:
+		if (!strcmp(optarg, "auto"))
+			a->o.io = SHMX_IO_AUTO;
+		else if (!strcmp(optarg, "mmap"))
+			a->o.io = SHMX_IO_MMAP;
+		else if (!strcmp(optarg, "stream"))
+			a->o.io = SHMX_IO_STREAM;
+		else
+			return cli_usage("run: --io must be auto, mmap or stream, not '%s'", optarg);
+		return 0;
+	case OPT_QD:
+		if (cli_parse_u64("--queue-depth", optarg, 0, &v))
+			return EXIT_USAGE;
+		if (v < 1 || v > 256)
+			return cli_usage("run: --queue-depth must be between 1 and 256");
+		a->o.queue_depth = (unsigned)v;
+		return 0;
 	case 't':
 		a->have_t = 1;
 		return shmx_dtype_parse(optarg, &a->o.input.dtype, &err) ? cli_error(&err) : 0;
@@ -107,6 +129,8 @@ static int parse(int argc, char **argv, struct run_args *a)
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "perf-ctl", required_argument, NULL, OPT_PERF },
+		{ "io", required_argument, NULL, OPT_IO },
+		{ "queue-depth", required_argument, NULL, OPT_QD },
 		{ "dtype", required_argument, NULL, 't' },
 		{ "shape", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },

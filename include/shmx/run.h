@@ -29,6 +29,13 @@
 
 #define SHMX_RETRIES_NONE (-1)
 
+/* opts.io: how the input is read */
+#define SHMX_IO_AUTO 0   /* stream a file mostly not in the page cache (or
+			    larger than memory), map otherwise */
+#define SHMX_IO_MMAP 1   /* map it */
+#define SHMX_IO_STREAM 2 /* each worker reads its chunks with its own
+			    io_uring and O_DIRECT, prefetching the next ones */
+
 struct shmx_run_opts {
 	const char *output;   /* target spec; NULL: result in memory */
 	struct shmx_create_opts create;
@@ -45,6 +52,9 @@ struct shmx_run_opts {
 	 * counters are enabled only while the workers compute (they wait for
 	 * the ack), not during setup, fork, merge or publish.  NULL: none. */
 	const char *perf_ctl;
+	int io;               /* SHMX_IO_* */
+	unsigned queue_depth; /* streaming: chunk reads in flight per worker
+				 (0: the default, 8) */
 };
 
 struct shmx_result {

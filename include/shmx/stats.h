@@ -28,6 +28,8 @@ struct shmx_worker_stats {
 	double sys_s;     /* CPU in the kernel: mostly page faults and
 			     reserving output pages */
 	uint64_t faults;  /* page faults, minor and major */
+	double io_wait_s; /* streaming: blocked waiting for reads */
+	uint64_t bytes_read; /* streaming: bytes read from the file */
 	int died;         /* killed or failed; its chunks were rerun */
 };
 
@@ -39,6 +41,8 @@ struct shmx_stats {
 	uint64_t chunks, chunk_rows, rows, bytes_in, bytes_out;
 	double setup_s, compute_s, merge_s, publish_s, total_s;
 	double gb_per_s; /* bytes_in / compute_s */
+	char io[8];        /* "mmap" or "stream" */
+	char io_note[400]; /* why, and any fallback taken ("" if none) */
 	struct shmx_worker_stats *worker; /* spawned entries */
 };
 
