@@ -75,6 +75,8 @@ class C:
     stdout: bool = False  # the result is printed instead (%.17g per value)
     check: bool = True    # False for limits and floors: nothing to compare
     env: dict = None
+    pre: object = None    # called before every run, untimed (cold: drop caches)
+    parse: object = None  # parse(stdout) -> dict merged into the run's stats
 
 
 def kill_group(p, grace=3.0):
@@ -97,6 +99,8 @@ def kill_group(p, grace=3.0):
 def run_once(c, timeout=900):
     """Whole-process seconds, the last JSON line on stderr, stdout."""
     env = dict(os.environ, **(c.env or {}))
+    if c.pre:
+        c.pre()
     t0 = time.perf_counter()
     p = subprocess.Popen(c.argv, stdout=subprocess.PIPE if c.stdout else subprocess.DEVNULL,
                          stderr=subprocess.PIPE, env=env, start_new_session=True)
@@ -124,6 +128,11 @@ def run_once(c, timeout=900):
                 stats = json.loads(line)
             except ValueError:
                 pass
+    if c.parse:
+        try:
+            stats.update(c.parse(out))
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise RunError(f"{c.name}: cannot read its output: {e}")
     return wall, stats, out
 
 
@@ -415,16 +424,260 @@ def w_gen(cfg):
                 targets=[])
 
 
+# --- cold: a file on the disk, not in the page cache -------------------------------
+
+COLD_BYTES = {"quick": 512 << 20, "full": 2 << 30}  # at least this much f64 data
+COLD_QDS = (1, 2, 4, 8, 16)    # --queue-depth values tried besides the default
+COLD_CHUNK = 4 << 20           # shmx's default --chunk: the RSS bound's unit
+COLD_WORKERS = 2
+DATA = os.path.join(ROOT, "perf", "data")
+
+
+def drop_caches():
+    """Write back dirty pages, then drop the page cache (and dentries,
+    inodes): `sync; echo 3 > /proc/sys/vm/drop_caches`.  Needs root."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+    except OSError as e:
+        raise RunError(f"cold: cannot drop the page cache ({e}): run as root")
+
+
+def fincore(path):
+    """(`fincore FILE` as printed, resident bytes)."""
+    try:
+        shown = subprocess.run(["fincore", path], capture_output=True, text=True,
+                               check=True).stdout.rstrip()
+        res = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", path],
+                             capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise RunError(f"fincore {path}: {getattr(e, 'stderr', '') or e}")
+    return shown, int(res[0])
+
+
+def fio_stats(nbytes):
+    """fio --output-format=json -> a "compute" phase: the array's bytes at
+    fio's own bandwidth (its I/O phase, start-up excluded)."""
+    def parse(out):
+        text = out.decode(errors="replace")
+        job = json.loads(text[text.index("{"):])["jobs"][0]
+        if job.get("error"):
+            raise ValueError(f"fio job error {job['error']}")
+        bw = job["read"]["bw_bytes"]
+        if not bw:
+            raise ValueError("fio read nothing")
+        return dict(compute=nbytes / bw, fio_bw=bw, fio_io_bytes=job["read"]["io_bytes"])
+    return parse
+
+
+def stream_default_depth(stats):
+    """The queue depth `--io stream` uses without --queue-depth: from
+    --stats when it says, else from the engine's header (the build's source)."""
+    if stats.get("queue_depth"):
+        return int(stats["queue_depth"])
+    try:
+        with open(os.path.join(ROOT, "engine", "stream.h")) as f:
+            for line in f:
+                if line.startswith("#define SHMX__STREAM_DEPTH_DEFAULT"):
+                    return int(line.split()[2].rstrip("uU"))
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def remove_stale_cold():
+    """perf/data files of earlier runs that died without cleaning up."""
+    for path in glob.glob(os.path.join(DATA, "perfb*-cold*")):
+        pid = os.path.basename(path)[5:].split("-")[0]
+        try:
+            os.kill(int(pid), 0)
+            continue  # that run is still going
+        except (ValueError, ProcessLookupError):
+            pass
+        except PermissionError:
+            continue
+        remove(path)
+
+
+def cold_input(cfg):
+    """A fresh f64 file on the disk, at least COLD_BYTES of data."""
+    os.makedirs(DATA, exist_ok=True)
+    remove_stale_cold()
+    rows = -(-COLD_BYTES[cfg["size"]] // 80)
+    nbytes, path = rows * 80, os.path.join(DATA, f"{PREFIX}cold.npy")
+    free = os.statvfs(DATA)
+    if free.f_bavail * free.f_frsize < nbytes + (1 << 30):
+        raise RunError(f"cold: {nbytes / 2**30:.1f} GiB (+1 GiB spare) do not fit in {DATA}")
+    try:
+        subprocess.run([SHMX, "gen", "-o", path, "--shape", f"{rows}x10", "--dtype", "f64",
+                        "--seed", "11", "--force"], check=True, capture_output=True)
+    except subprocess.CalledProcessError as e:
+        remove(path)
+        raise RunError(f"shmx gen {path}: {e.stderr.decode().strip()}")
+    fs = subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "-T", path], capture_output=True,
+                        text=True).stdout.strip() or "?"
+    return path, nbytes, f"{rows}x10", fs
+
+
+def shmx_file(op, path, io, *args, out=None):
+    argv = [SHMX, "run", *op.split(), path, "--io", io, "-j", str(COLD_WORKERS), *args,
+            "--stats"]
+    return argv + (["-o", target(out), "--force"] if out else [])
+
+
+def stream_probe(argv, path, out):
+    """One cold run of argv under /usr/bin/time: fincore before and after,
+    peak RSS (the largest of the process and its workers), --stats."""
+    rss_file = shm("cold-rss")
+    drop_caches()
+    before = fincore(path)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *argv],
+                       capture_output=True, text=True)
+    after = fincore(path)
+    remove(out)
+    try:
+        with open(rss_file) as f:
+            rss_kib = int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError) as e:
+        raise RunError(f"cold: no peak RSS from /usr/bin/time: {e}")
+    finally:
+        remove(rss_file)
+    if p.returncode:
+        raise RunError(f"cold probe: exit status {p.returncode}: {p.stderr.strip()[-300:]}")
+    stats = next((json.loads(ln) for ln in reversed(p.stderr.splitlines())
+                  if ln.startswith("{")), {})
+    return dict(before=before, after=after, rss=rss_kib << 10, stats=stats)
+
+
+COLD_OPS = [  # title, shmx op, numpy/C op
+    ("row sumsq", "sumsq --axis 1", "rowsumsq"),
+    ("column mean", "mean --axis 0", "colmean"),
+]
+
+
 def w_cold(cfg):
-    """Cold-cache streaming (files not in the page cache, --io stream vs a
-    fio baseline on perf/data/): a later issue.  Its place is here."""
-    print("  (not implemented yet: a later issue)")
-    return dict(groups=[], targets=[], note="cold-cache streaming: not implemented yet")
+    """g. Cold-cache reads of a file on the disk: shmx --io stream/mmap/auto
+    against fio, a C loop over the cold mapping and numpy (page cache
+    dropped before every run of every contender)."""
+    drop_caches()  # fail early without root
+    path, nb, shape, fs = cold_input(cfg)
+    try:
+        return cold_runs(cfg, path, nb, shape, fs)
+    finally:
+        remove(path)
+
+
+def cold_runs(cfg, path, nb, shape, fs):
+    depth = stream_default_depth({})
+    dname = f"shmx --io stream (default qd {depth or '?'})"
+    fio = ["fio", "--name=r", f"--filename={path}", "--rw=read", "--bs=4M", "--direct=1",
+           "--ioengine=io_uring", "--iodepth=8", "--numjobs=1", "--output-format=json"]
+    groups, t, notes, picks, qd_med = [], [], [], [], {}
+    for title, op, cop in COLD_OPS:
+        print(f"- {title}", flush=True)
+        o = f"c-{cop}"
+        cs = [C("numpy, cold np.load mmap", [PY, CONTENDERS, "numpy", cop, path, shm(o + "-np")],
+                out=shm(o + "-np")),
+              C(dname, shmx_file(op, path, "stream", out=o + "-s"), out=shm(o + "-s"))]
+        cs += [C(f"shmx --io stream --queue-depth {q}",
+                 shmx_file(op, path, "stream", "--queue-depth", str(q), out=f"{o}-q{q}"),
+                 out=shm(f"{o}-q{q}")) for q in COLD_QDS if q != depth]
+        cs += [C("shmx --io mmap", shmx_file(op, path, "mmap", out=o + "-m"), out=shm(o + "-m")),
+               C("shmx --io auto", shmx_file(op, path, "auto", out=o + "-a"), out=shm(o + "-a")),
+               C("C OpenMP loop, cold mapping", [cbin("omp_reduce"), cop, path, shm(o + "-c")],
+                 out=shm(o + "-c"), env=OMP),
+               C("fio read (O_DIRECT, io_uring, 4M, iodepth 8)", fio, stdout=True, check=False,
+                 parse=fio_stats(nb))]
+        for c in cs:
+            c.pre = drop_caches
+        res = bench(cs, cfg["reps"])
+        cm = lambda n: median(res, n, "compute_median")
+        fio_n, c_n = cs[-1].name, "C OpenMP loop, cold mapping"
+        limit = min((n for n in (fio_n, c_n) if cm(n)), key=cm, default=None)
+        groups.append(group(f"{title}, cold file {shape} f64 ({nb / 2**20:.0f} MiB, {fs}, "
+                            f"perf/data)", res, nb, limit=limit, shmx=dname))
+        gbps = lambda n: ratio(nb / 1e9, cm(n))
+        bw = ratio(cm(limit), cm(dname)) if limit else None
+        whole = ratio(median(res, limit), median(res, dname)) if limit else None
+        verdict(t, f"{title}: shmx --io stream >= 90% of the faster of fio and the cold C "
+                   f"loop (compute phase: stream {fmt(gbps(dname))}, fio {fmt(gbps(fio_n))}, "
+                   f"C loop {fmt(gbps(c_n))} GB/s; whole process {fmt(whole and 100 * whole, '%')})",
+                bw and 100 * bw, 90, unit="%")
+        # auto: which path it took, and whether that was the faster one
+        st = res["shmx --io auto"]["stats"]
+        picked = st.get("io")
+        paths = {"stream": median(res, dname), "mmap": median(res, "shmx --io mmap")}
+        faster = min(paths, key=lambda k: paths[k]) if all(paths.values()) else None
+        picks.append(f"{title}: --io auto took **{picked or '?'}** ({st.get('io_note') or 'no note'}); "
+                     f"stream {fmt(paths['stream'], ' s', 4)}, mmap {fmt(paths['mmap'], ' s', 4)} "
+                     f"(medians, whole process)")
+        verdict(t, f"{title}: --io auto picks the faster of stream/mmap (picked {picked}, "
+                   f"faster {faster}; faster time / picked time)",
+                ratio(paths.get(faster), paths.get(picked)) and
+                100 * ratio(paths.get(faster), paths.get(picked)), 100, unit="%")
+        for n, r in res.items():
+            if n.startswith("shmx --io stream") and r.get("median"):
+                q = depth if n == dname else int(n.rsplit(" ", 1)[1])
+                qd_med.setdefault(q, {})[title] = r["median"]
+        # page cache and peak RSS of one more cold stream run (default depth)
+        pr = stream_probe(shmx_file(op, path, "stream", out=o + "-p"), path, shm(o + "-p"))
+        workers = pr["stats"].get("workers", COLD_WORKERS)
+        depth = stream_default_depth(pr["stats"]) or depth
+        out_b = pr["stats"].get("bytes_out", 0)
+        bound = workers * (depth or 0) * COLD_CHUNK + (64 << 20)
+        read = sum(w.get("bytes_read", 0) for w in pr["stats"].get("per_worker", []))
+        notes.append(f"{title}, one more cold `--io stream` run (io {pr['stats'].get('io')}, "
+                     f"io_note \"{pr['stats'].get('io_note', '')}\", {read / 2**20:.0f} MiB read "
+                     f"by the workers, {workers} workers, queue depth {depth}):\n\n"
+                     f"```\n$ fincore FILE   # before (caches dropped)\n{pr['before'][0]}\n"
+                     f"$ fincore FILE   # after the stream run\n{pr['after'][0]}\n```\n\n"
+                     f"peak RSS (/usr/bin/time %M, the largest of shmx and its workers): "
+                     f"{pr['rss'] / 2**20:.1f} MiB; bound {workers} workers x qd {depth} x 4 MiB "
+                     f"+ 64 MiB = {bound / 2**20:.0f} MiB"
+                     + (f"; the output ({out_b / 2**20:.1f} MiB, mapped shared into the workers "
+                        f"as they write it) comes on top" if out_b > (1 << 20) else ""))
+        verdict(t, f"{title}: page cache after a stream run <= 1% of the file (resident "
+                   f"{pr['before'][1]} B before, {pr['after'][1]} B after)",
+                100 * pr["after"][1] / os.path.getsize(path), 1, unit="%", below=True)
+        out_share = out_b if out_b > (1 << 20) else 0
+        verdict(t, f"{title}: stream peak RSS < workers x qd x 4 MiB + 64 MiB"
+                   + (f" + the {out_share / 2**20:.0f} MiB output" if out_share else "")
+                   + f" = {(bound + out_share) / 2**20:.0f} MiB",
+                pr["rss"] / 2**20, (bound + out_share) / 2**20, unit=" MiB", below=True)
+    # the best queue depth over both ops (sum of the medians)
+    both = {q: sum(m.values()) for q, m in qd_med.items() if len(m) == len(COLD_OPS)}
+    best = min(both, key=both.get) if both else None
+    qline = ", ".join(f"qd {q}: " + " + ".join(f"{v:.3f}" for v in qd_med[q].values())
+                      + f" = {both[q]:.3f} s" for q in sorted(both))
+    print(f"  best queue depth: {best} (default {depth}); {qline}", flush=True)
+    # the mapping fills the page cache, for contrast
+    drop_caches()
+    mo = shm("c-mmap-probe")
+    subprocess.run(shmx_file("mean --axis 0", path, "mmap", out="c-mmap-probe"),
+                   capture_output=True)
+    remove(mo)
+    mm = fincore(path)[0]
+    note = "\n\n".join([
+        f"File: `perf/data/{os.path.basename(path)}` ({fs}, {os.path.getsize(path)} bytes, "
+        f"made with `shmx gen`, removed at the end). Before every run of every contender: "
+        f"`sync; echo 3 > /proc/sys/vm/drop_caches`. shmx runs use `-j {COLD_WORKERS}`; fio: "
+        f"`fio --name=r --filename=FILE --rw=read --bs=4M --direct=1 --ioengine=io_uring "
+        f"--iodepth=8 --numjobs=1 --output-format=json` (no result to check; its compute "
+        f"is the array's bytes at its reported bandwidth). Results are checked against "
+        f"numpy's.",
+        *[f"- {p}" for p in picks],
+        f"Queue depth, sum of the two ops' median seconds: {qline or '—'}. "
+        f"Best: **qd {best}** (the default is {depth}).",
+        *notes,
+        f"For contrast, after one cold `--io mmap` column mean:\n\n```\n{mm}\n```"])
+    return dict(groups=groups, targets=t, note=note, best_queue_depth=best,
+                default_queue_depth=depth)
 
 
 WORKLOADS = {"seed": w_seed, "reduce": w_reduce, "map": w_map, "scaling": w_scaling,
              "tiny": w_tiny, "gen": w_gen, "cold": w_cold}
-DEFAULT = ["seed", "reduce", "map", "scaling", "tiny", "gen"]
+DEFAULT = ["seed", "reduce", "map", "scaling", "tiny", "gen", "cold"]
 
 
 # --- report ------------------------------------------------------------------------
@@ -533,6 +786,11 @@ def plots(report):
             continue
         if wname == "reduce":
             plot_bars("reduce", "Reductions: compute-phase throughput", "GB/s (compute phase)",
+                      [(g["title"].split(",")[0], g["rows"]) for g in w["groups"]],
+                      key="compute_gbps")
+        elif wname == "cold":
+            plot_bars("cold", "Cold file on disk: compute-phase throughput (fio: its bandwidth)",
+                      "GB/s (compute phase)",
                       [(g["title"].split(",")[0], g["rows"]) for g in w["groups"]],
                       key="compute_gbps")
         elif wname in ("seed", "tiny"):
