@@ -46,7 +46,7 @@ static int parse(int argc, char **argv, struct gen_args *a)
 	};
 	struct shmx_error err = { 0 };
 	unsigned mode;
-	uint64_t seed;
+	uint64_t workers;
 	int c;
 
 	while ((c = cli_getopt("gen", argc, argv, "o:s:t:j:fh", opts)) != -1) {
@@ -70,11 +70,11 @@ static int parse(int argc, char **argv, struct gen_args *a)
 				return EXIT_USAGE;
 			break;
 		case 'j':
-			if (cli_parse_u64("-j", optarg, 0, &seed))
+			if (cli_parse_u64("-j", optarg, 0, &workers))
 				return EXIT_USAGE;
-			if (seed < 1 || seed > 4096)
+			if (workers < 1 || workers > 4096)
 				return cli_usage("gen: -j must be between 1 and 4096");
-			a->run.workers = (unsigned)seed;
+			a->run.workers = (unsigned)workers;
 			break;
 		case 'T': a->stats = 1; break;
 		case 'f': a->run.create.force = 1; break;
