@@ -198,7 +198,10 @@ static int setup(struct run *r, const char *op, const char *source,
 	if (r->o->axis < 0 || r->o->axis > SHMX_AXIS_1)
 		return shmx__fail(err, SHMX_EUSAGE, "bad axis");
 	io.writable = r->o->in_place;
-	rc = shmx_array_open(source, &io, &r->in, err);
+	/* a misspelt op is reported before any file is touched */
+	rc = shmx__op_check(op, err);
+	if (!rc)
+		rc = shmx_array_open(source, &io, &r->in, err);
 	if (!rc)
 		rc = shmx__job_prepare(&r->job, op, axis, shmx_array_dtype(r->in),
 				       shmx_array_shape(r->in), err);

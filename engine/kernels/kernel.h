@@ -92,6 +92,10 @@ int shmx__job_prepare(struct shmx__job *job, const char *op, int axis,
 		      enum shmx_dtype dtype, const struct shmx_shape *shape,
 		      struct shmx_error *err);
 
+/* The checks of shmx__job_prepare that need no input: a known op name
+ * and well-formed arguments.  0, or SHMX_EOP with a message. */
+int shmx__op_check(const char *op, struct shmx_error *err);
+
 const struct shmx__kernel *shmx__kernel_find(const char *name, size_t len);
 
 /* The names of all ops, NULL-terminated (for --help). */

@@ -101,24 +101,42 @@ static int set_axis(struct shmx__job *job, const struct op_entry *e,
 	return 0;
 }
 
-int shmx__job_prepare(struct shmx__job *job, const char *op, int axis,
-		      enum shmx_dtype dtype, const struct shmx_shape *shape,
-		      struct shmx_error *err)
+/* The op's entry and its parsed arguments: what needs no input. */
+static int parse_op(const char *op, const struct op_entry **out,
+		    struct shmx__opargs *args, struct shmx_error *err)
 {
 	const char *colon = strchr(op, ':');
 	size_t len = colon ? (size_t)(colon - op) : strlen(op);
 	const struct op_entry *e = find_entry(op, len);
-	int rc;
 
-	memset(job, 0, sizeof(*job));
 	if (!e)
 		return shmx__fail(err, SHMX_EOP,
 				  "unknown operation '%.*s' (see shmx run "
 				  "--help)",
 				  (int)len, op);
-	rc = shmx__args_parse(e->name, e->form, e->k->nargs,
-			      e->k == &shmx__k_cast, colon ? colon + 1 : NULL,
-			      &job->args, err);
+	*out = e;
+	return shmx__args_parse(e->name, e->form, e->k->nargs,
+				e->k == &shmx__k_cast, colon ? colon + 1 : NULL,
+				args, err);
+}
+
+int shmx__op_check(const char *op, struct shmx_error *err)
+{
+	const struct op_entry *e;
+	struct shmx__opargs args;
+
+	return parse_op(op, &e, &args, err);
+}
+
+int shmx__job_prepare(struct shmx__job *job, const char *op, int axis,
+		      enum shmx_dtype dtype, const struct shmx_shape *shape,
+		      struct shmx_error *err)
+{
+	const struct op_entry *e = NULL;
+	int rc;
+
+	memset(job, 0, sizeof(*job));
+	rc = parse_op(op, &e, &job->args, err);
 	if (rc == 0)
 		rc = set_input(job, dtype, shape, err);
 	if (rc == 0)
