@@ -427,7 +427,7 @@ def w_gen(cfg):
 # --- cold: a file on the disk, not in the page cache -------------------------------
 
 COLD_BYTES = {"quick": 512 << 20, "full": 2 << 30}  # at least this much f64 data
-COLD_QDS = (1, 2, 4, 8, 16)    # --queue-depth values tried besides the default
+COLD_QDS = (1, 2, 4, 8, 16)    # --queue-depth values tried besides the default (full)
 COLD_CHUNK = 4 << 20           # shmx's default --chunk: the RSS bound's unit
 COLD_WORKERS = 2
 DATA = os.path.join(ROOT, "perf", "data")
@@ -582,7 +582,8 @@ def cold_runs(cfg, path, nb, shape, fs):
               C(dname, shmx_file(op, path, "stream", out=o + "-s"), out=shm(o + "-s"))]
         cs += [C(f"shmx --io stream --queue-depth {q}",
                  shmx_file(op, path, "stream", "--queue-depth", str(q), out=f"{o}-q{q}"),
-                 out=shm(f"{o}-q{q}")) for q in COLD_QDS if q != depth]
+                 out=shm(f"{o}-q{q}")) for q in COLD_QDS
+               if q != depth and cfg["size"] == "full"]  # quick: no sweep
         cs += [C("shmx --io mmap", shmx_file(op, path, "mmap", out=o + "-m"), out=shm(o + "-m")),
                C("shmx --io auto", shmx_file(op, path, "auto", out=o + "-a"), out=shm(o + "-a")),
                C("C OpenMP loop, cold mapping", [cbin("omp_reduce"), cop, path, shm(o + "-c")],
@@ -855,6 +856,7 @@ def on_signal(signum, frame):
 
 
 def main():
+    global RESULTS
     ap = argparse.ArgumentParser(prog="perf/run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", choices=SIZES, default="quick")
     ap.add_argument("--reps", type=int, help="timed rounds (default: quick 5, full 7)")
@@ -864,6 +866,10 @@ def main():
     if args.reps:
         cfg["reps"] = max(1, args.reps)
     names = args.only.split(",") if args.only else DEFAULT
+    # Only a complete full run replaces the committed results; quick and
+    # partial runs go to perf/results/scratch/ (git ignores it).
+    if args.size != "full" or args.only:
+        RESULTS = os.path.join(RESULTS, "scratch")
     for n in names:
         if n not in WORKLOADS:
             ap.error(f"unknown workload {n!r} (one of {', '.join(WORKLOADS)})")
@@ -902,7 +908,8 @@ def main():
     with open(os.path.join(RESULTS, "latest.md"), "w") as f:
         f.write(md)
     plots(report)
-    print("\n" + md + f"\n({report['seconds']} s; perf/results/latest.{{md,json}}, *.png)")
+    where = os.path.relpath(RESULTS, ROOT)
+    print("\n" + md + f"\n({report['seconds']} s; {where}/latest.{{md,json}}, *.png)")
     bad = any("error" in w or any(r["status"] != "ok" for g in w["groups"] for r in g["rows"])
               for w in report["workloads"].values())
     sys.exit(1 if bad else 0)
