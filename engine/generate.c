@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "shmx/npy.h"
 #include "shmx/run.h"
 #include "output.h"
 #include "plan.h"
@@ -68,10 +67,7 @@ int shmx_gen(const char *spec, enum shmx_dtype t, const struct shmx_shape *s,
 		rc = shmx__pool_run(&task, &po, &rep, err);
 	t2 = shmx__now();
 	if (rc == -ENOSPC) /* a worker could not reserve its chunk: say where */
-		rc = shmx__fail(err, rc, "%s: no space left in %s for %llu bytes",
-				spec, shmx_output_target(out)->dir,
-				(unsigned long long)(SHMX_NPY_DATA_OFFSET +
-						     shmx_output_nbytes(out)));
+		rc = shmx__output_nospace(out, err);
 	rc = rc ? (shmx_output_discard(out), rc) : shmx_output_publish(out, err);
 	if (!rc && stats) {
 		memset(stats, 0, sizeof(*stats));

@@ -158,6 +158,11 @@ const struct shmx_target *shmx_output_target(const struct shmx_output *o)
 	return &o->target;
 }
 
+int shmx__output_nospace(const struct shmx_output *o, struct shmx_error *err)
+{
+	return fail_errno(err, ENOSPC, o, "reserve");
+}
+
 int shmx__output_reserve(struct shmx_output *o, uint64_t off, uint64_t len)
 {
 	char *p = shmx_output_data(o);

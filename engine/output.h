@@ -18,4 +18,8 @@ int shmx__output_create(const char *spec, enum shmx_dtype t,
  * Safe in a worker after fork.  0, or -ENOSPC and the like. */
 int shmx__output_reserve(struct shmx_output *o, uint64_t off, uint64_t len);
 
+/* The error for a worker's -ENOSPC while reserving o's rows: names the
+ * target and the directory, like a failed create does.  Returns -ENOSPC. */
+int shmx__output_nospace(const struct shmx_output *o, struct shmx_error *err);
+
 #endif

@@ -302,6 +302,8 @@ static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
 	/* a worker's own message says more than its error code */
 	if (rc && r->shared && r->shared->failed)
 		shmx__fail(err, rc, "%s", r->shared->msg);
+	else if (rc == -ENOSPC && r->out) /* reserving its output rows */
+		rc = shmx__output_nospace(r->out, err);
 	return rc;
 }
 

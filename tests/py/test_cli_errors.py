@@ -228,6 +228,22 @@ class Runtime(ShmxTestCase):
                          "for 2101248 bytes\n" % spec)
         self.assertEqual(fingerprint(src), before)
 
+    def test_run_into_a_full_dev_shm_exits_1_and_leaves_nothing(self):
+        # the workers reserve the output rows they write: a full tmpfs is
+        # their -ENOSPC, reported like a failed create, never a SIGBUS
+        src = os.path.join(self.tmp, "in.npy")
+        self.ok("gen", "-o", src, "--shape", "512x512")
+        before = fingerprint(src)
+        for op in ("scale:2", "exp"):
+            with self.subTest(op=op):
+                spec = self.spec("full-" + op.replace(":", ""))
+                status, out, err, left = self.in_full_shm(
+                    "run", op, src, "-o", spec, "-j", "2", "--chunk", "64k")
+                self.assertEqual((status, out, left), (1, "", ""))
+                self.assertEqual(err, "shmx: error: %s: no space left in "
+                                 "/dev/shm for 2101248 bytes\n" % spec)
+        self.assertEqual(fingerprint(src), before)
+
     def test_what_fits_still_works(self):
         status, out, err, left = self.in_full_shm(
             "gen", "-o", self.spec("fits"), "--shape", "1000")
