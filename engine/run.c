@@ -1,6 +1,10 @@
 /* engine/run.c - `shmx run`: source -> plan -> pool -> kernel -> sink ->
  * merge -> publish, with each phase timed.
  *
+ * Where rows come from (the source, source.c): the input's mapping, or,
+ * for a file not in the page cache, each worker's own stream of reads
+ * (stream.c) that it claims ahead of computing.
+ *
  * Where results go (the sink):
  *   maps, --axis 1   each worker writes its own rows of the output
  *   other reductions each chunk writes its own 64-byte-aligned partial
