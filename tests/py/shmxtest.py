@@ -1,67 +1,147 @@
-"""Shared helpers for the Python tests of shmx (run by /usr/bin/python3)."""
+"""Shared helpers for the Python tests of shmx (run by /usr/bin/python3).
+
+The binary comes from $SHMX (ctest sets it); run by hand with
+    SHMX=build/tools/shmx /usr/bin/python3 -m unittest discover -s tests/py -p 'test_*.py'
+
+Every segment a test names carries the marker "shmxpy-<pid>-", and
+ShmxTestCase checks after each test that no name with that marker is left
+in /dev/shm (temporaries included: they embed the target's name).  Only our
+own names are compared: /dev/shm is shared with the Criterion tests that
+ctest runs in parallel and with anything else on the machine.
+"""
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
 
 import numpy as np
 
-SHMX = os.environ.get("SHMX") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build", "tools", "shmx")
-SHM_DIR = os.environ.get("SHMX_SHM_DIR") or "/dev/shm"
+SHM_DIR = "/dev/shm"
+MARK = "shmxpy-%d-" % os.getpid()
 
 
-def shmx(*args, env=None, check=False, **kw):
-    """Run the CLI; returns CompletedProcess with text stdout/stderr."""
+def shmx_binary():
+    path = os.environ.get("SHMX")
+    if not path:
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "..", "..", "build", "tools", "shmx")
+    path = os.path.abspath(path)
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("no shmx binary at %r: set $SHMX" % path)
+    return path
+
+
+SHMX = shmx_binary()
+
+
+class Result:
+    """A finished shmx: status/out/err (also as returncode/stdout/stderr)."""
+
+    def __init__(self, proc):
+        self.status = self.returncode = proc.returncode
+        self.out = self.stdout = proc.stdout.decode("utf-8", "replace")
+        self.err = self.stderr = proc.stderr.decode("utf-8", "replace")
+
+
+def run(*args, cwd=None, env=None, timeout=60):
+    """Run shmx with args; never raises on a non-zero exit."""
     full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.run([SHMX, *map(str, args)], capture_output=True,
-                          text=True, env=full_env, check=check, **kw)
+    full_env.pop("SHMX_SHM_DIR", None)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run([SHMX] + [str(a) for a in args], cwd=cwd,
+                          env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout)
+    return Result(proc)
 
 
-def shm_listing():
-    """This test process's entries (its names, and temporaries made for
-    them): other tests and programs may use the directory meanwhile."""
-    mine = f"shmxpy-{os.getpid()}-"
-    return sorted(n for n in os.listdir(SHM_DIR) if mine in n)
+shmx = run
+
+
+def ours():
+    """The names in /dev/shm that carry this process's marker."""
+    return sorted(n for n in os.listdir(SHM_DIR) if MARK in n)
+
+
+def fingerprint(path):
+    st = os.stat(path)
+    with open(path, "rb") as f:
+        return (f.read(), st.st_ino, st.st_mtime_ns, st.st_mode)
 
 
 class ShmxTestCase(unittest.TestCase):
-    """Gives each test unique segment names and a scratch directory, and
-    asserts that the shm directory is left as it was found."""
+    """A scratch directory per test, unique segment names, and the check
+    that nothing was left behind in /dev/shm.
+
+    name()/spec() are names the test must not leave behind (it removes
+    what it makes); kept() names an output the test may leave for tearDown
+    to remove.  Anything else carrying the marker fails the test."""
 
     def setUp(self):
-        self._before = shm_listing()
-        self._tmp = tempfile.TemporaryDirectory(prefix="shmx-py-")
-        self.tmp = self._tmp.name
-        self._names = []
-
-    def name(self, tag):
-        n = f"shmxpy-{os.getpid()}-{self.id().rsplit('.', 1)[-1][:40]}-{tag}"
-        self._names.append(n)
-        return n
+        self.tmp = tempfile.mkdtemp(prefix="shmx-pytest-")
+        self.shm_before = ours()
+        self._kept = []
 
     def tearDown(self):
-        for n in self._names:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        for n in self._kept:
             try:
                 os.unlink(os.path.join(SHM_DIR, n))
             except FileNotFoundError:
                 pass
-        self._tmp.cleanup()
-        self.assertEqual(shm_listing(), self._before,
-                         "the test changed the shm directory")
+        left = [n for n in ours() if n not in self.shm_before]
+        for n in left:
+            try:
+                os.unlink(os.path.join(SHM_DIR, n))
+            except OSError:
+                pass
+        self.assertEqual(left, [], "left behind in /dev/shm")
+
+    def name(self, tag):
+        return MARK + tag
+
+    def kept(self, tag):
+        n = self.name(tag)
+        self._kept.append(n)
+        return n
+
+    def spec(self, tag):
+        return "shm://" + self.name(tag)
+
+    def shm_path(self, tag):
+        return os.path.join(SHM_DIR, self.name(tag))
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
 
     def save(self, arr, name="in.npy"):
-        path = os.path.join(self.tmp, name)
+        path = self.path(name)
         np.save(path, arr)
         return path
 
     def load_shm(self, name):
         return np.load(os.path.join(SHM_DIR, name))
 
-    def assertFails(self, r, code, message_part):
-        self.assertEqual(r.returncode, code, r.stderr)
-        lines = r.stderr.strip().split("\n")
-        self.assertEqual(len(lines), 1, r.stderr)
-        self.assertTrue(lines[0].startswith("shmx: error: "), r.stderr)
+    def ok(self, *args, **kw):
+        r = run(*args, **kw)
+        self.assertEqual(r.status, 0, "shmx %s: exit %d: %s"
+                         % (" ".join(map(str, args)), r.status, r.err))
+        self.assertEqual(r.err, "")
+        return r
+
+    def fails(self, args, status, msg, **kw):
+        """shmx args must exit with status and exactly this error line."""
+        r = run(*args, **kw)
+        self.assertEqual((r.status, r.err, r.out),
+                         (status, "shmx: error: %s\n" % msg, ""),
+                         "shmx %s" % " ".join(map(str, args)))
+        return r
+
+    def assertFails(self, r, status, message_part):
+        """r exited with status and one error line containing part."""
+        self.assertEqual(r.status, status, r.err)
+        lines = r.err.strip().split("\n")
+        self.assertEqual(len(lines), 1, r.err)
+        self.assertTrue(lines[0].startswith("shmx: error: "), r.err)
         self.assertIn(message_part, lines[0])

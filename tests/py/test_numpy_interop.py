@@ -10,7 +10,7 @@ import unittest
 
 import numpy as np
 
-from helpers import ShmxTestCase, fingerprint, run
+from shmxtest import ShmxTestCase, fingerprint, run
 
 # shmx name -> numpy dtype
 DTYPES = {

@@ -50,7 +50,7 @@ class WorkerTimeSplit(ShmxTestCase):
     def test_each_worker_reports_where_its_time_went(self):
         src = self.save(np.ones((20000, 16)))
         r = shmx("run", "sumsq", src, "--axis", 1, "-j", 2, "--chunk", "64k",
-                 "--stats", "-o", f"shm://{self.name('o')}")
+                 "--stats", "-o", f"shm://{self.kept('o')}")
         self.assertEqual(r.returncode, 0, r.stderr)
         st = json.loads(r.stderr)
         self.assertEqual(len(st["per_worker"]), 2)

@@ -56,11 +56,11 @@ class WorkerFaults(ShmxTestCase):
                     "--chunk", "4k", *extra, env=env)
 
     def test_injected_kill_is_recovered_with_the_same_bits(self):
-        ref = self.name("ref")
+        ref = self.kept("ref")
         self.assertEqual(self.run_op(ref, "-j", 1).returncode, 0)
         for sig in ("KILL", "SEGV"):
             with self.subTest(signal=sig):
-                out = self.name(f"rec-{sig}")
+                out = self.kept(f"rec-{sig}")
                 r = self.run_op(out, "-j", 2, "--stats",
                                 env={"SHMX_FAULT": "worker-chunk:5",
                                      "SHMX_FAULT_SIGNAL": sig, **NO_ASAN_SEGV})
@@ -70,7 +70,7 @@ class WorkerFaults(ShmxTestCase):
                                  self.load_shm(ref).tobytes())
 
     def test_without_retries_a_death_fails_and_publishes_nothing(self):
-        out = self.name("noretry")
+        out = self.kept("noretry")
         r = self.run_op(out, "-j", 2, "--retries", 0,
                         env={"SHMX_FAULT": "worker-chunk:3"})
         self.assertFails(r, 1, "killed by SIGKILL at rows 96-127")
@@ -78,7 +78,7 @@ class WorkerFaults(ShmxTestCase):
         self.assertFalse(os.path.exists(os.path.join(SHM_DIR, out)))
 
     def test_persistent_fault_exhausts_retries(self):
-        out = self.name("persist")
+        out = self.kept("persist")
         r = self.run_op(out, "-j", 2, "--retries", 3,
                         env={"SHMX_FAULT": "worker-chunk:7:persist",
                              "SHMX_FAULT_SIGNAL": "SEGV", **NO_ASAN_SEGV})
@@ -92,7 +92,7 @@ class OutsideSignals(ShmxTestCase):
 
     def setUp(self):
         super().setUp()
-        self.big = self.name("big")
+        self.big = self.kept("big")
         r = shmx("gen", "-o", f"shm://{self.big}", "--shape", "4000000x8",
                  "--seed", 3)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -104,10 +104,10 @@ class OutsideSignals(ShmxTestCase):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def test_a_worker_killed_from_outside_is_replaced(self):
-        ref = self.name("ref")
+        ref = self.kept("ref")
         self.assertEqual(shmx("run", "exp", f"shm://{self.big}", "-o",
                               f"shm://{ref}", "-j", 1).returncode, 0)
-        out = self.name("killed")
+        out = self.kept("killed")
         p = self.start(out, "--stats")
         victim = wait_for_children(p)[0]
         os.kill(victim, signal.SIGKILL)
@@ -120,7 +120,7 @@ class OutsideSignals(ShmxTestCase):
         for sig, code in ((signal.SIGINT, -signal.SIGINT),
                           (signal.SIGTERM, -signal.SIGTERM)):
             with self.subTest(signal=sig):
-                out = self.name(f"sig{int(sig)}")
+                out = self.kept(f"sig{int(sig)}")
                 p = self.start(out)
                 kids = wait_for_children(p, 2)
                 os.kill(p.pid, sig)
@@ -131,7 +131,7 @@ class OutsideSignals(ShmxTestCase):
                 self.assertFalse(os.path.exists(os.path.join(SHM_DIR, out)))
 
     def test_parent_sigkill_leaves_no_worker_and_a_stale_temporary(self):
-        out = self.name("sigkill")
+        out = self.kept("sigkill")
         p = self.start(out)
         kids = wait_for_children(p, 2)
         os.kill(p.pid, signal.SIGKILL)

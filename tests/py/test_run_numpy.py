@@ -39,7 +39,7 @@ class RunMatchesNumpy(ShmxTestCase):
         want = np.asarray(reference(op, a, axis))
         outs = []
         for j in jobs:
-            out = self.name(f"{op}-{a.dtype}-{axis}-{j}-{len(self._names)}")
+            out = self.kept(f"{op}-{a.dtype}-{axis}-{j}-{len(self._kept)}")
             args = ["run", op, src, "-o", f"shm://{out}", "-j", j,
                     "--chunk", "64"]
             if axis is not None:
@@ -79,7 +79,7 @@ class RunMatchesNumpy(ShmxTestCase):
             for axis in (None, 0):
                 with self.subTest(op=op, axis=axis):
                     src = self.save(a)
-                    out = self.name(f"{op}-{axis}-{len(self._names)}")
+                    out = self.kept(f"{op}-{axis}-{len(self._kept)}")
                     args = ["run", op, src, "-o", f"shm://{out}"]
                     if axis is not None:
                         args += ["--axis", axis]
@@ -103,7 +103,7 @@ class RunMatchesNumpy(ShmxTestCase):
                            ("neg", np.negative)):
                 with self.subTest(op=op, dtype=dt):
                     src = self.save(a)
-                    out = self.name(f"{op}-{dt}")
+                    out = self.kept(f"{op}-{dt}")
                     r = shmx("run", op, src, "-o", f"shm://{out}", "-j", 2)
                     self.assertEqual(r.returncode, 0, r.stderr)
                     got = self.load_shm(out)
@@ -121,7 +121,7 @@ class RunMatchesNumpy(ShmxTestCase):
                          ("cast:i32", a.astype(np.int32))):
             with self.subTest(op=op):
                 src = self.save(a)
-                out = self.name(op.replace(":", "_"))
+                out = self.kept(op.replace(":", "_"))
                 r = shmx("run", op, src, "-o", f"shm://{out}", "-j", 3)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 got = self.load_shm(out)
@@ -153,7 +153,7 @@ class RunMatchesNumpy(ShmxTestCase):
 
     def test_zero_size_min_is_an_error_and_leaves_nothing(self):
         src = self.save(np.zeros((0, 3)))
-        out = self.name("empty")
+        out = self.kept("empty")
         r = shmx("run", "min", src, "-o", f"shm://{out}")
         self.assertFails(r, 2, "zero-size array")
         self.assertFalse(os.path.exists(f"/dev/shm/{out}"))
@@ -162,7 +162,7 @@ class RunMatchesNumpy(ShmxTestCase):
         import json
         a = sample("f64", (1000, 8))
         r = shmx("run", "sumsq", self.save(a), "--axis", "1", "-o",
-                 f"shm://{self.name('st')}", "-j", 2, "--chunk", "8k", "--stats")
+                 f"shm://{self.kept('st')}", "-j", 2, "--chunk", "8k", "--stats")
         self.assertEqual(r.returncode, 0, r.stderr)
         st = json.loads(r.stderr)
         for k in ("op", "workers", "chunks", "rows", "bytes_in", "bytes_out",

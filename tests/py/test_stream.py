@@ -95,7 +95,7 @@ class StreamMatchesMmap(ShmxTestCase):
         path = self.file(a)
         outs = []
         for io in ("mmap", "stream"):
-            out = self.name(f"map-{io}")
+            out = self.kept(f"map-{io}")
             r = shmx("run", "scale:2", path, "--io", io, "-o", f"shm://{out}",
                      "--chunk", "4k", "-j", 2)
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -157,7 +157,7 @@ class StreamMatchesMmap(ShmxTestCase):
 
 class StreamFallbacks(ShmxTestCase):
     def test_a_segment_is_mapped_and_the_stats_say_why(self):
-        name = self.name("seg")
+        name = self.kept("seg")
         self.assertEqual(shmx("gen", "-o", f"shm://{name}", "--shape", "1000x3").returncode, 0)
         r = shmx("run", "sum", f"shm://{name}", "--io", "stream", "--stats")
         self.assertEqual(r.returncode, 0, r.stderr)
