@@ -74,6 +74,8 @@ int shmx_gen(const char *spec, enum shmx_dtype t, const struct shmx_shape *s,
 		snprintf(stats->op, sizeof(stats->op), "gen");
 		stats->workers = rep.workers;
 		stats->spawned = rep.spawned;
+		stats->worker = rep.w; /* the stats own the per-worker array */
+		rep.w = NULL;
 		stats->deaths = rep.deaths;
 		stats->chunks = plan.nchunks;
 		stats->rows = plan.rows;

@@ -88,14 +88,6 @@ static double seconds(uint64_t ns)
 	return (double)ns * 1e-9;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void fault_parse(struct fault *f)
 {
 	const char *s = getenv("SHMX_FAULT"), *sig = getenv("SHMX_FAULT_SIGNAL");
@@ -214,12 +206,12 @@ static int default_loop(struct shmx__claimer *k)
 	int rc;
 
 	while (shmx__claim(k, &i)) {
-		t0 = now_ns();
+		t0 = shmx__now_ns();
 		rc = t->run(t->ctx, i, shmx__plan_row0(t->plan, i),
 			    shmx__plan_nrows(t->plan, i));
 		if (rc)
 			return rc;
-		shmx__claim_done(k, i, now_ns() - t0);
+		shmx__claim_done(k, i, shmx__now_ns() - t0);
 	}
 	return 0;
 }
@@ -247,7 +239,7 @@ static void record_usage(struct ctl_worker *me, uint64_t t0)
 {
 	struct rusage ru;
 
-	me->busy_ns = now_ns() - t0;
+	me->busy_ns = shmx__now_ns() - t0;
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		me->user_ns = tv_ns(ru.ru_utime);
 		me->sys_ns = tv_ns(ru.ru_stime);
@@ -261,7 +253,7 @@ worker_main(struct ctl *c, struct ctl_worker *me,
 {
 	struct shmx__claimer k = { .c = c, .me = me, .t = t, .f = f,
 				   .claim = CLAIM(getpid()) };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = shmx__now_ns();
 	int rc;
 
 	wait_at_gate(c);
@@ -390,7 +382,7 @@ static void draw_progress(struct sup *s, uint64_t t0, int final)
 {
 	uint64_t done = atomic_load(&s->c.h->done), n = s->t->plan->nchunks;
 	double frac = n ? (double)done / (double)n : 1.0;
-	double el = seconds(now_ns() - t0);
+	double el = seconds(shmx__now_ns() - t0);
 	double gb = (double)s->t->plan->rows * frac * (double)s->t->bytes_per_row / 1e9;
 	char bar[41];
 	int fill = (int)(frac * 40);
@@ -445,7 +437,7 @@ static int supervise(struct sup *s, struct shmx_error *err)
 {
 	struct timespec tick = { 0, 100 * 1000 * 1000 };
 	sigset_t chld;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = shmx__now_ns();
 	int rc, prc;
 
 	sigemptyset(&chld);
@@ -482,7 +474,7 @@ static void fill_report(struct sup *s, struct shmx__pool_report *rep,
 	for (unsigned i = 0; i < s->used; i++) {
 		struct ctl_worker *w = &s->c.w[i];
 
-		rep->w[i] = (struct shmx__worker_report){
+		rep->w[i] = (struct shmx_worker_stats){
 			.pid = w->pid, .chunks = w->chunks, .rows = w->rows,
 			.compute_s = seconds(w->compute_ns),
 			.busy_s = seconds(w->busy_ns), .died = w->died,
@@ -512,7 +504,7 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &s.old_mask);
-	t0 = now_ns();
+	t0 = shmx__now_ns();
 	rc = supervise(&s, err);
 	for (uint64_t i = 0; !rc && i < t->plan->nchunks; i++)
 		if (atomic_load(&s.c.state[i]) != STATE_DONE)
@@ -521,7 +513,7 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 					o->what, (unsigned long long)i);
 	sigprocmask(SIG_SETMASK, &s.old_mask, NULL);
 	if (rep)
-		fill_report(&s, rep, seconds(now_ns() - t0));
+		fill_report(&s, rep, seconds(shmx__now_ns() - t0));
 	munmap(s.c.base, s.c.len);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "shmx/error.h"
+#include "shmx/stats.h"
 #include "plan.h"
 
 /* Compute one chunk.  Runs in a worker.  0, or a negative code: the
@@ -64,23 +65,13 @@ struct shmx__pool_opts {
 	const struct shmx__perf_ctl *perf;
 };
 
-struct shmx__worker_report {
-	pid_t pid;
-	uint64_t chunks, rows;
-	double compute_s; /* inside the chunk function */
-	double busy_s;    /* from start to exit */
-	double user_s, sys_s; /* CPU; sys is mostly page faults */
-	uint64_t faults;  /* minor + major page faults */
-	double io_wait_s; /* streaming: blocked waiting for reads */
-	uint64_t bytes_read;
-	int died;         /* killed or failed (its chunks were rerun) */
-};
 
 struct shmx__pool_report {
 	unsigned workers;  /* started at first */
 	unsigned spawned;  /* including replacements */
 	unsigned deaths;
-	struct shmx__worker_report *w; /* spawned entries; free with _free */
+	struct shmx_worker_stats *w; /* spawned entries; free with _free,
+				      or take it and set NULL */
 	double compute_s;  /* first fork to last reap */
 };
 

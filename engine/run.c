@@ -258,18 +258,8 @@ static void fill_stats(struct run *r, const char *op,
 	st->rows = r->plan.rows;
 	st->bytes_in = shmx_array_nbytes(r->in);
 	st->bytes_out = r->out_bytes;
-	st->worker = shmx__calloc(rep->spawned ? rep->spawned : 1,
-				  sizeof(*st->worker));
-	for (unsigned i = 0; st->worker && rep->w && i < rep->spawned; i++)
-		st->worker[i] = (struct shmx_worker_stats){
-			.pid = rep->w[i].pid, .chunks = rep->w[i].chunks,
-			.rows = rep->w[i].rows, .compute_s = rep->w[i].compute_s,
-			.busy_s = rep->w[i].busy_s, .died = rep->w[i].died,
-			.user_s = rep->w[i].user_s, .sys_s = rep->w[i].sys_s,
-			.faults = rep->w[i].faults,
-			.io_wait_s = rep->w[i].io_wait_s,
-			.bytes_read = rep->w[i].bytes_read,
-		};
+	st->worker = rep->w; /* the report's array becomes the stats' */
+	rep->w = NULL;
 	snprintf(st->io, sizeof(st->io), "%s",
 		 r->io == SHMX__IO_STREAM ? "stream" : "mmap");
 	snprintf(st->io_note, sizeof(st->io_note), "%s%s%s", r->io_note,
