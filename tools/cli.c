@@ -101,3 +101,20 @@ int cli_parse_mode(const char *s, unsigned *out)
 	*out = (unsigned)v;
 	return 0;
 }
+
+int cli_check_env(void)
+{
+	const char *w = getenv("SHMX_WORKERS");
+	char *end;
+	unsigned long v;
+
+	if (!w || !*w)
+		return 0;
+	errno = 0;
+	v = strtoul(w, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)w[0]) || v < 1 || v > 4096)
+		return cli_usage("SHMX_WORKERS: bad value '%s' (a whole number "
+				 "from 1 to 4096)",
+				 w);
+	return 0;
+}

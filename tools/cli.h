@@ -32,6 +32,11 @@ void cli_format_age(time_t mtime, char *buf, size_t len);
 void cli_print_rows(const void *data, enum shmx_dtype t,
 		    const struct shmx_shape *s, uint64_t head);
 
+/* $SHMX_WORKERS, when set, must be a worker count (the library would
+ * quietly ignore a bad one).  0, or prints the error and returns
+ * EXIT_USAGE. */
+int cli_check_env(void);
+
 /* Subcommands: argv[0] is the subcommand's name. */
 int cmd_gen(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -39,6 +39,8 @@ int main(int argc, char **argv)
 		return usage(stdout), EXIT_OK;
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
 		return printf("shmx %s\n", shmx_version()), EXIT_OK;
+	if (cli_check_env())
+		return EXIT_USAGE;
 	shmx_signals_install();
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))

@@ -135,6 +135,15 @@ class BadInput(ShmxTestCase):
         self.fails(["info", self.spec("nope")], 2,
                    "%s: no such segment" % self.spec("nope"))
 
+    def test_a_bad_worker_count_in_the_environment(self):
+        for bad in ("x", "0", "-2", "5000", "3 "):
+            with self.subTest(value=bad):
+                self.fails(["ls"], 2, "SHMX_WORKERS: bad value '%s' (a whole "
+                           "number from 1 to 4096)" % bad,
+                           env={"SHMX_WORKERS": bad})
+        self.ok("gen", "-o", self.path("w.npy"), "-s", "3",
+                env={"SHMX_WORKERS": "3"})
+
     def test_existing_target_needs_force(self):
         self.ok("gen", "-o", self.spec("e"), "-s", "3", "--fill", "range")
         before = fingerprint(self.shm_path("e"))
