@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "pool.h"
 #include "internal.h"
 
@@ -90,26 +91,19 @@ static double seconds(uint64_t ns)
 
 static void fault_parse(struct fault *f)
 {
-	const char *s = getenv("SHMX_FAULT"), *sig = getenv("SHMX_FAULT_SIGNAL");
-	char *end;
+	const char *sig = getenv("SHMX_FAULT_SIGNAL");
+	bool persist;
 
 	memset(f, 0, sizeof(*f));
-#ifdef SHMX_FAULT_INJECTION
-	if (!s || strncmp(s, "worker-chunk:", 13) != 0)
+	if (!shmx__fault_arg("worker-chunk", &f->chunk, &persist))
 		return;
-	f->chunk = strtoull(s + 13, &end, 10);
-	f->persist = strcmp(end, ":persist") == 0;
+	f->persist = persist;
 	f->armed = 1;
 	f->sig = SIGKILL;
 	if (sig && !strcmp(sig, "SEGV"))
 		f->sig = SIGSEGV;
 	else if (sig && !strcmp(sig, "TERM"))
 		f->sig = SIGTERM;
-#else
-	(void)s;
-	(void)sig;
-	(void)end;
-#endif
 }
 
 static int ctl_map(struct ctl *c, unsigned nslots, uint64_t nchunks)
@@ -279,7 +273,14 @@ struct sup {
 static int spawn(struct sup *s, struct shmx_error *err)
 {
 	struct ctl_worker *me = &s->c.w[s->used];
-	pid_t pid = fork();
+	pid_t pid;
+
+	if (shmx__fault_hit("fork")) {
+		pid = -1;
+		errno = EAGAIN;
+	} else {
+		pid = fork();
+	}
 
 	if (pid < 0)
 		return shmx__fail(err, -errno, "%s: cannot start a worker: %s",
@@ -290,6 +291,7 @@ static int spawn(struct sup *s, struct shmx_error *err)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != s->parent)
 			_exit(1);
+		shmx__fault_storm(); /* timers do not survive fork */
 		worker_main(&s->c, me, s->t, &s->fault);
 	}
 	me->pid = pid;
@@ -499,6 +501,7 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 		return shmx__fail(err, -errno, "%s: cannot map the control page",
 				  o->what);
 	fault_parse(&s.fault);
+	shmx__fault_storm();
 	/* without perf control the gate is open from the start */
 	atomic_store(&s.c.h->gate, o->perf ? 0 : 1);
 	sigemptyset(&block);

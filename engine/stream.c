@@ -45,6 +45,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "stream.h"
 
@@ -153,34 +154,27 @@ note(struct shmx__stream *s, const char *fmt, ...)
 
 static void fault_parse(struct fault *f)
 {
-	const char *v = getenv("SHMX_FAULT");
-
-	memset(f, 0, sizeof(*f));
-#ifdef SHMX_FAULT_INJECTION
 	static const struct {
-		const char *name;
+		const char *site;
 		int code;
 	} fails[] = {
-		{ "stream-eio:", -EIO },
-		{ "stream-einval:", -EINVAL },
-		{ "stream-ecanceled:", -ECANCELED },
+		{ "stream-eio", -EIO },
+		{ "stream-einval", -EINVAL },
+		{ "stream-ecanceled", -ECANCELED },
 	};
+	uint64_t n;
 
-	if (!v)
-		return;
-	if (!strncmp(v, "stream-short:", 13))
-		f->short_cap = strtoull(v + 13, NULL, 10);
-	else if (!strncmp(v, "stream-again:", 13))
-		f->again_every = (unsigned)strtoul(v + 13, NULL, 10);
+	memset(f, 0, sizeof(*f));
+	if (shmx__fault_arg("stream-short", &n, NULL))
+		f->short_cap = n;
+	if (shmx__fault_arg("stream-again", &n, NULL))
+		f->again_every = (unsigned)n;
 	for (size_t i = 0; i < sizeof(fails) / sizeof(*fails); i++)
-		if (!strncmp(v, fails[i].name, strlen(fails[i].name))) {
-			f->fail_at = (unsigned)strtoul(v + strlen(fails[i].name), NULL, 10);
+		if (shmx__fault_arg(fails[i].site, &n, NULL)) {
+			f->fail_at = (unsigned)n;
 			f->fail_code = fails[i].code;
 		}
 	f->armed = f->short_cap || f->again_every || f->fail_at;
-#else
-	(void)v;
-#endif
 }
 
 /* What a read "returned" once the armed fault has had its say.  The

@@ -1,0 +1,122 @@
+/* engine/fault.c - SHMX_FAULT and SHMX_SIGNAL_STORM (see fault.h). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "fault.h"
+
+#ifdef SHMX_FAULT_INJECTION
+
+/* The armed site.  Parsed again (and its count reset) whenever
+ * SHMX_FAULT changes, so a test process may arm one site after another. */
+static struct {
+	char value[128];
+	char site[64];
+	uint64_t n;
+	bool persist;
+	uint64_t calls;
+} armed;
+
+static void parse(void)
+{
+	const char *v = getenv("SHMX_FAULT"), *colon;
+	char *end;
+	size_t len;
+
+	if (!v)
+		v = "";
+	if (strncmp(v, armed.value, sizeof(armed.value)) == 0)
+		return;
+	memset(&armed, 0, sizeof(armed));
+	snprintf(armed.value, sizeof(armed.value), "%s", v);
+	if (!(colon = strchr(v, ':')))
+		return;
+	len = (size_t)(colon - v);
+	if (len == 0 || len >= sizeof(armed.site))
+		return;
+	armed.n = strtoull(colon + 1, &end, 10);
+	if (end == colon + 1)
+		return;
+	armed.persist = strcmp(end, ":persist") == 0;
+	memcpy(armed.site, v, len);
+	armed.site[len] = '\0';
+}
+
+bool shmx__fault_enabled(void)
+{
+	return true;
+}
+
+bool shmx__fault_arg(const char *site, uint64_t *n, bool *persist)
+{
+	parse();
+	if (!armed.site[0] || strcmp(site, armed.site) != 0)
+		return false;
+	*n = armed.n;
+	if (persist)
+		*persist = armed.persist;
+	return true;
+}
+
+bool shmx__fault_hit(const char *site)
+{
+	uint64_t n;
+
+	if (!shmx__fault_arg(site, &n, NULL) || n == 0)
+		return false;
+	armed.calls++;
+	return armed.calls == n || (armed.persist && armed.calls > n);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+void shmx__fault_storm(void)
+{
+	const char *v = getenv("SHMX_SIGNAL_STORM");
+	struct sigaction sa;
+	struct itimerval it;
+	long usec = v ? strtol(v, NULL, 10) : 0;
+
+	if (usec <= 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: calls see EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	it.it_interval.tv_sec = usec / 1000000;
+	it.it_interval.tv_usec = usec % 1000000;
+	it.it_value = it.it_interval;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+#else
+
+bool shmx__fault_enabled(void)
+{
+	return false;
+}
+
+bool shmx__fault_hit(const char *site)
+{
+	(void)site;
+	return false;
+}
+
+bool shmx__fault_arg(const char *site, uint64_t *n, bool *persist)
+{
+	(void)site;
+	(void)n;
+	(void)persist;
+	return false;
+}
+
+void shmx__fault_storm(void)
+{
+}
+
+#endif
