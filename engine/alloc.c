@@ -4,22 +4,34 @@
  * With SHMX_JEMALLOC the library links jemalloc (Debian builds it without a
  * prefix, so malloc and aligned_alloc here are jemalloc's); the sanitizer
  * build uses the system allocator so ASan sees every allocation.  One place
- * to route them also gives fault injection a single site later.
+ * to route them also gives fault injection a single site: "alloc" fails
+ * any of the three with ENOMEM (fault.h).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "fault.h"
 #include "internal.h"
+
+/* Test builds: whether this allocation must fail (SHMX_FAULT=alloc:N). */
+static bool fail_alloc(void)
+{
+	if (!shmx__fault_hit("alloc"))
+		return false;
+	errno = ENOMEM;
+	return true;
+}
 
 void *shmx__malloc(size_t n)
 {
-	return malloc(n ? n : 1);
+	return fail_alloc() ? NULL : malloc(n ? n : 1);
 }
 
 void *shmx__calloc(size_t n, size_t size)
 {
-	return calloc(n ? n : 1, size ? size : 1);
+	return fail_alloc() ? NULL : calloc(n ? n : 1, size ? size : 1);
 }
 
 void *shmx__aligned_alloc(size_t align, size_t n)
@@ -27,6 +39,8 @@ void *shmx__aligned_alloc(size_t align, size_t n)
 	/* aligned_alloc wants a size that is a multiple of the alignment */
 	size_t rounded = (n + align - 1) / align * align;
 
+	if (fail_alloc())
+		return NULL;
 	return aligned_alloc(align, rounded ? rounded : align);
 }
 

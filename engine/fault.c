@@ -1,9 +1,12 @@
 /* engine/fault.c - SHMX_FAULT and SHMX_SIGNAL_STORM (see fault.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "fault.h"
 
@@ -60,14 +63,40 @@ bool shmx__fault_arg(const char *site, uint64_t *n, bool *persist)
 	return true;
 }
 
+/* One line per injected failure to $SHMX_FAULT_LOG, so that a sweep can
+ * tell "the Nth call failed" from "there is no Nth call".  O_APPEND and
+ * one short write: lines from workers do not interleave. */
+static void log_hit(const char *site)
+{
+	const char *path = getenv("SHMX_FAULT_LOG");
+	char line[128];
+	int fd, len, saved = errno;
+
+	if (!path || !*path)
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	len = snprintf(line, sizeof(line), "%s %llu %ld\n", site,
+		       (unsigned long long)armed.calls, (long)getpid());
+	if (len > 0 && write(fd, line, (size_t)len) < 0)
+		len = 0; /* nothing to do: the log is for tests only */
+	close(fd);
+	errno = saved;
+}
+
 bool shmx__fault_hit(const char *site)
 {
 	uint64_t n;
+	bool hit;
 
 	if (!shmx__fault_arg(site, &n, NULL) || n == 0)
 		return false;
 	armed.calls++;
-	return armed.calls == n || (armed.persist && armed.calls > n);
+	hit = armed.calls == n || (armed.persist && armed.calls > n);
+	if (hit)
+		log_hit(site);
+	return hit;
 }
 
 static void on_alarm(int sig)

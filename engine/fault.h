@@ -11,6 +11,41 @@
  * about to compute chunk K; stream-short:N caps every read at N bytes)
  * read the armed value with shmx__fault_arg().
  *
+ * The sites, and what the failing call returns:
+ *
+ *   alloc           shmx__malloc/calloc/aligned_alloc, and the shm
+ *                   directory listing's realloc/strdup: NULL, ENOMEM
+ *   open-input      opening an input (array.c), an array described by
+ *                   info/ls (catalog.c), the O_DIRECT reopen of a
+ *                   streamed input (stream.c: buffered reads instead):
+ *                   EMFILE
+ *   open-output     creating an output's temporary: EMFILE
+ *   ftruncate       sizing an output whose rows workers reserve: EFBIG
+ *   fallocate       reserving an output's space, at create and in each
+ *                   worker's per-chunk reserve: ENOSPC
+ *   mmap            mapping an input or an output: ENOMEM
+ *   read            the NPY header read of an input or of an array that
+ *                   info/ls describe, and every read of a stream (io_uring
+ *                   or pread): EIO
+ *   rename          publishing an output: EIO
+ *   fork            starting a worker (pool.c): EAGAIN
+ *   uring-setup     io_uring_queue_init: -ENOSYS (pread instead)
+ *   uring-register  registering a stream's buffers: -ENOMEM (plain
+ *                   buffers instead)
+ *   worker-chunk:K  (pool.c) the worker about to compute chunk K dies of
+ *                   $SHMX_FAULT_SIGNAL (KILL, SEGV or TERM; default KILL)
+ *   stream-short:N, stream-again:K, stream-eio:K, stream-einval:K,
+ *   stream-ecanceled:K   shape a stream's reads (stream.c)
+ *
+ * Every failure must give one "shmx: error:" line (exit 1) and leave no
+ * temporary, segment or process behind; uring-setup, uring-register and
+ * the O_DIRECT reopen fall back, so the run must succeed with the same
+ * bits and --stats must say why (tests/py/test_fault_sweep.py).
+ *
+ * SHMX_FAULT_LOG=PATH (test builds) appends a line "site call pid" to PATH
+ * for each call made to fail, so that a sweep can tell a failed Nth call
+ * from a run that has no Nth call.
+ *
  * SHMX_SIGNAL_STORM=USEC (test builds) arms an interval timer whose no-op
  * SIGALRM handler has no SA_RESTART, so every blocking call in the parent
  * and in each worker sees EINTR every USEC microseconds.

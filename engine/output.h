@@ -22,4 +22,8 @@ int shmx__output_reserve(struct shmx_output *o, uint64_t off, uint64_t len);
  * target and the directory, like a failed create does.  Returns -ENOSPC. */
 int shmx__output_nospace(const struct shmx_output *o, struct shmx_error *err);
 
+/* The temporary's descriptor (O_RDWR), for workers that write the data
+ * with their own I/O rather than through the mapping (writer.h). */
+int shmx__output_fd(const struct shmx_output *o);
+
 #endif

@@ -59,8 +59,9 @@ struct ctl_worker {
 	uint64_t compute_ns, busy_ns;
 	uint64_t user_ns, sys_ns, faults; /* getrusage at the worker's end */
 	uint64_t io_wait_ns, bytes_read;  /* streaming workers */
+	uint64_t write_wait_ns, bytes_written; /* streamed writes */
 	int32_t died; /* written by the parent after reaping it */
-	char pad[44];
+	char pad[28];
 };
 
 _Static_assert(sizeof(struct ctl_header) == 64, "header is one cache line");
@@ -190,6 +191,13 @@ void shmx__claim_note_io(struct shmx__claimer *k, uint64_t wait_ns,
 {
 	k->me->io_wait_ns += wait_ns;
 	k->me->bytes_read += bytes;
+}
+
+void shmx__claim_note_write(struct shmx__claimer *k, uint64_t wait_ns,
+			    uint64_t bytes)
+{
+	k->me->write_wait_ns += wait_ns;
+	k->me->bytes_written += bytes;
 }
 
 /* The plain loop: claim a chunk, compute it, mark it done. */
@@ -483,6 +491,8 @@ static void fill_report(struct sup *s, struct shmx__pool_report *rep,
 			.user_s = seconds(w->user_ns), .sys_s = seconds(w->sys_ns),
 			.faults = w->faults, .io_wait_s = seconds(w->io_wait_ns),
 			.bytes_read = w->bytes_read,
+			.write_wait_s = seconds(w->write_wait_ns),
+			.bytes_written = w->bytes_written,
 		};
 	}
 }

@@ -36,6 +36,10 @@ void shmx__claim_done(struct shmx__claimer *k, uint64_t chunk,
 /* Add I/O wait and bytes read to this worker's report. */
 void shmx__claim_note_io(struct shmx__claimer *k, uint64_t wait_ns,
 			 uint64_t bytes);
+/* The same for a worker that streams its output: time blocked waiting
+ * for writes, bytes written. */
+void shmx__claim_note_write(struct shmx__claimer *k, uint64_t wait_ns,
+			    uint64_t bytes);
 
 /* A worker's whole loop, for sources that claim ahead (streaming): claim,
  * compute, claim_done until claim says none is left.  Runs in the worker.

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "shmx/npy.h"
 #include "shmx/run.h"
 #include "kernels/kernel.h"
 #include "output.h"
@@ -85,13 +86,17 @@ static int prepare_out_rows(struct run *r, uint64_t row0, uint64_t nrows)
 /* Rows [row0, row0 + nrows) of chunk `chunk`, wherever they came from,
  * through the kernel into the sink. */
 static int compute_rows(void *ctx, uint64_t chunk, uint64_t row0,
-			uint64_t nrows, const char *rows)
+			uint64_t nrows, const char *rows, void *out)
 {
 	struct run *r = ctx;
 	char *part = r->partials ? r->partials + chunk * r->job.partial_bytes
 				 : NULL;
 	int rc;
 
+	if (out) { /* a map whose rows a writer streams: rows row0.. at out */
+		r->job.kernel->chunk(&r->job, rows, 0, nrows, out, NULL);
+		return 0;
+	}
 	if (out_row_bytes(&r->job) && (rc = prepare_out_rows(r, row0, nrows)))
 		return rc;
 	/* The input is left to fault-around (16 pages a fault): measured on
@@ -108,7 +113,7 @@ static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
 	struct run *r = ctx;
 
 	return compute_rows(r, chunk, row0, nrows,
-			    r->in_data + row0 * r->row_bytes);
+			    r->in_data + row0 * r->row_bytes, NULL);
 }
 
 /* Choose mmap or stream; a stream needs its shared notes page. */
@@ -136,8 +141,28 @@ static int choose_source(struct run *r, const char *source,
 		.plan = &r->plan, .row_bytes = r->row_bytes,
 		.queue_depth = r->o->queue_depth, .what = source,
 		.compute = compute_rows, .ctx = r, .shared = r->shared,
+		.out_fd = -1,
 	};
 	return 0;
+}
+
+/* A streamed map into a file on a disk streams its writes too, so that a
+ * map larger than memory stays bounded (writer.h).  Segments and tmpfs
+ * files are memory: they are written through the mapping. */
+static void choose_writes(struct run *r)
+{
+	const struct shmx_target *t;
+
+	if (r->io != SHMX__IO_STREAM || !r->out ||
+	    r->job.kernel->kind != SHMX__MAP)
+		return;
+	t = shmx_output_target(r->out);
+	if (t->kind != SHMX_TARGET_FILE || shmx__on_tmpfs(shmx__output_fd(r->out)))
+		return;
+	r->stream.out_fd = shmx__output_fd(r->out);
+	r->stream.out_offset = SHMX_NPY_DATA_OFFSET;
+	r->stream.out_row_bytes = out_row_bytes(&r->job);
+	r->stream.out_what = t->spec;
 }
 
 static int check_in_place(struct run *r, struct shmx_error *err)
@@ -232,7 +257,10 @@ static int setup(struct run *r, const char *op, const char *source,
 					  "cannot map partial results: %s",
 					  strerror(errno));
 	}
-	return open_sink(r, err);
+	rc = open_sink(r, err);
+	if (!rc)
+		choose_writes(r);
+	return rc;
 }
 
 static void teardown(struct run *r)
@@ -244,6 +272,15 @@ static void teardown(struct run *r)
 	if (r->shared)
 		munmap(r->shared, sizeof(*r->shared));
 	shmx_array_close(r->in);
+}
+
+/* Append one note to the --stats io_note ("a; b"). */
+static void note_io(char *buf, size_t len, const char *what)
+{
+	size_t used = strlen(buf);
+
+	if (what[0] && used < len)
+		snprintf(buf + used, len - used, "%s%s", used ? "; " : "", what);
 }
 
 static void fill_stats(struct run *r, const char *op,
@@ -262,9 +299,14 @@ static void fill_stats(struct run *r, const char *op,
 	rep->w = NULL;
 	snprintf(st->io, sizeof(st->io), "%s",
 		 r->io == SHMX__IO_STREAM ? "stream" : "mmap");
-	snprintf(st->io_note, sizeof(st->io_note), "%s%s%s", r->io_note,
-		 r->shared && r->shared->noted && r->io_note[0] ? "; " : "",
-		 r->shared && r->shared->noted ? r->shared->note : "");
+	note_io(st->io_note, sizeof(st->io_note), r->io_note);
+	if (r->shared && r->shared->noted)
+		note_io(st->io_note, sizeof(st->io_note), r->shared->note);
+	if (r->io == SHMX__IO_STREAM && r->stream.out_fd >= 0)
+		note_io(st->io_note, sizeof(st->io_note),
+			"output streamed by io_uring writes");
+	if (r->shared && r->shared->wnoted)
+		note_io(st->io_note, sizeof(st->io_note), r->shared->wnote);
 }
 
 static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,

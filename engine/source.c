@@ -12,6 +12,7 @@
 #include "shmx/run.h"
 #include "source.h"
 #include "stream.h"
+#include "writer.h"
 #include "internal.h"
 
 #define TMPFS_MAGIC_ 0x01021994
@@ -58,7 +59,7 @@ static uint64_t mem_available(void)
 	return (uint64_t)kb * 1024;
 }
 
-static int on_tmpfs(int fd)
+int shmx__on_tmpfs(int fd)
 {
 	struct statfs sf;
 
@@ -75,7 +76,7 @@ enum shmx__io shmx__io_choose(const struct shmx_array *a, int asked,
 	if (asked == SHMX_IO_MMAP)
 		return SHMX__IO_MMAP;
 	if (shmx_array_target(a)->kind == SHMX_TARGET_SHM ||
-	    on_tmpfs(shmx_array_fd(a))) {
+	    shmx__on_tmpfs(shmx_array_fd(a))) {
 		if (asked == SHMX_IO_STREAM)
 			snprintf(note, len, "stream asked, but the input is in "
 					    "memory (tmpfs): used the mapping");
@@ -105,14 +106,12 @@ static void share_error(struct shmx__src_shared *sh, const struct shmx_error *e)
 		snprintf(sh->msg, sizeof(sh->msg), "%s", e->msg);
 }
 
-static void share_stats(struct shmx__stream *s, struct shmx__src_shared *sh,
-			struct shmx__claimer *k)
+static void share_stats(struct shmx__stream *s, struct shmx__src_shared *sh)
 {
 	struct shmx__stream_stats st;
 	int expect = 0;
 
 	shmx__stream_stats(s, &st);
-	shmx__claim_note_io(k, st.wait_ns, st.bytes_read);
 	if (st.fallback[0] &&
 	    atomic_compare_exchange_strong(&sh->noted, &expect, 1))
 		snprintf(sh->note, sizeof(sh->note), "%s", st.fallback);
@@ -138,23 +137,97 @@ static int fill_queue(struct shmx__stream *s, struct shmx__claimer *k,
 	return 0;
 }
 
-/* Wait for the oldest read, compute its chunk, mark it done. */
-static int compute_next(struct shmx__stream_src *src, struct shmx__stream *s,
-			struct shmx__claimer *k, struct shmx_error *err)
+/* What a streaming worker holds: its reads, and its writes if any. */
+struct sworker {
+	struct shmx__stream_src *src;
+	struct shmx__claimer *k;
+	struct shmx__stream *s;
+	struct shmx__writer *w; /* NULL: results go to the sink directly */
+	/* I/O figures already in the worker's slot, for live progress */
+	uint64_t read_wait, read_bytes, write_wait, write_bytes;
+};
+
+/* Move what the reads and writes did since last time into the worker's
+ * slot, where --progress and --stats find it. */
+static void note_io(struct sworker *sw)
 {
+	struct shmx__stream_stats rs;
+	struct shmx__writer_stats ws;
+
+	if (sw->s) {
+		shmx__stream_stats(sw->s, &rs);
+		shmx__claim_note_io(sw->k, rs.wait_ns - sw->read_wait,
+				    rs.bytes_read - sw->read_bytes);
+		sw->read_wait = rs.wait_ns;
+		sw->read_bytes = rs.bytes_read;
+	}
+	if (sw->w) {
+		shmx__writer_stats(sw->w, &ws);
+		shmx__claim_note_write(sw->k, ws.wait_ns - sw->write_wait,
+				       ws.bytes_written - sw->write_bytes);
+		sw->write_wait = ws.wait_ns;
+		sw->write_bytes = ws.bytes_written;
+	}
+}
+
+static void written(void *ctx, uint64_t chunk, uint64_t compute_ns)
+{
+	struct sworker *sw = ctx;
+
+	shmx__claim_done(sw->k, chunk, compute_ns);
+}
+
+/* Wait for the oldest read, compute its chunk, and mark it done, or
+ * start writing its output (done once written). */
+static int compute_next(struct sworker *sw, struct shmx_error *err)
+{
+	struct shmx__stream_src *src = sw->src;
 	const void *rows;
+	void *out = NULL;
 	uint64_t c, t0;
-	int rc = shmx__stream_wait(s, &c, &rows, err);
+	int rc = shmx__stream_wait(sw->s, &c, &rows, err);
 
 	if (rc)
 		return rc;
+	if (sw->w)
+		rc = shmx__writer_get(sw->w, c, &out, err);
 	t0 = shmx__now_ns();
-	rc = src->compute(src->ctx, c, shmx__plan_row0(src->plan, c),
-			  shmx__plan_nrows(src->plan, c), rows);
 	if (!rc)
-		shmx__claim_done(k, c, shmx__now_ns() - t0);
-	shmx__stream_release(s, rows);
+		rc = src->compute(src->ctx, c, shmx__plan_row0(src->plan, c),
+				  shmx__plan_nrows(src->plan, c), rows, out);
+	shmx__stream_release(sw->s, rows);
+	if (!rc && sw->w)
+		rc = shmx__writer_put(sw->w, out, shmx__now_ns() - t0, err);
+	else if (!rc)
+		shmx__claim_done(sw->k, c, shmx__now_ns() - t0);
 	return rc;
+}
+
+static int open_writer(struct sworker *sw, struct shmx_error *err)
+{
+	struct shmx__stream_src *src = sw->src;
+	struct shmx__writer_opts o = {
+		.fd = src->out_fd, .data_offset = src->out_offset,
+		.row_bytes = src->out_row_bytes, .plan = src->plan,
+		.what = src->out_what, .done = written, .ctx = sw,
+	};
+
+	if (src->out_fd < 0)
+		return 0;
+	return shmx__writer_open(&sw->w, &o, err);
+}
+
+/* The writer's fallbacks, for the parent's --stats. */
+static void share_writer_stats(struct sworker *sw)
+{
+	struct shmx__src_shared *sh = sw->src->shared;
+	struct shmx__writer_stats st;
+	int expect = 0;
+
+	shmx__writer_stats(sw->w, &st);
+	if (st.fallback[0] &&
+	    atomic_compare_exchange_strong(&sh->wnoted, &expect, 1))
+		snprintf(sh->wnote, sizeof(sh->wnote), "%s", st.fallback);
 }
 
 int shmx__stream_worker(void *ctx, struct shmx__claimer *k)
@@ -168,24 +241,33 @@ int shmx__stream_worker(void *ctx, struct shmx__claimer *k)
 	};
 	unsigned depth = src->queue_depth ? src->queue_depth
 					  : SHMX__STREAM_DEPTH_DEFAULT;
+	struct sworker sw = { .src = src, .k = k };
 	struct shmx_error err = { 0 };
-	struct shmx__stream *s = NULL;
 	unsigned inflight = 0;
 	int more = 1, rc;
 
 	/* after fork: a ring belongs to the process that made it */
-	rc = shmx__stream_open(&s, &o, &err);
+	rc = shmx__stream_open(&sw.s, &o, &err);
+	if (!rc)
+		rc = open_writer(&sw, &err);
 	while (!rc) {
-		rc = fill_queue(s, k, depth, &inflight, &more);
+		rc = fill_queue(sw.s, k, depth, &inflight, &more);
 		if (rc || !inflight)
 			break;
-		rc = compute_next(src, s, k, &err);
+		rc = compute_next(&sw, &err);
 		inflight--;
+		note_io(&sw);
 	}
-	if (s)
-		share_stats(s, src->shared, k);
+	if (!rc && sw.w)
+		rc = shmx__writer_flush(sw.w, &err);
+	note_io(&sw);
+	if (sw.s)
+		share_stats(sw.s, src->shared);
+	if (sw.w)
+		share_writer_stats(&sw);
 	if (rc)
 		share_error(src->shared, &err);
-	shmx__stream_close(s);
+	shmx__writer_close(sw.w);
+	shmx__stream_close(sw.s);
 	return rc;
 }

@@ -32,12 +32,13 @@ static void put_worker(const struct shmx_worker_stats *w, const char *sep,
 		"\"seconds\":%.6f,\"compute\":%.6f,\"user\":%.6f,"
 		"\"sys\":%.6f,\"wait\":%.6f,\"idle\":%.6f,"
 		"\"page_faults\":%llu,\"io_wait\":%.6f,\"bytes_read\":%llu,"
-		"\"died\":%s}",
+		"\"write_wait\":%.6f,\"bytes_written\":%llu,\"died\":%s}",
 		sep, (int)w->pid, (unsigned long long)w->chunks,
 		(unsigned long long)w->rows, w->busy_s, w->compute_s, w->user_s,
 		w->sys_s, nonneg(w->busy_s - w->user_s - w->sys_s),
 		nonneg(w->busy_s - w->compute_s), (unsigned long long)w->faults,
 		w->io_wait_s, (unsigned long long)w->bytes_read,
+		w->write_wait_s, (unsigned long long)w->bytes_written,
 		w->died ? "true" : "false");
 }
 

@@ -30,6 +30,8 @@ struct shmx_worker_stats {
 	uint64_t faults;  /* page faults, minor and major */
 	double io_wait_s; /* streaming: blocked waiting for reads */
 	uint64_t bytes_read; /* streaming: bytes read from the file */
+	double write_wait_s; /* streamed output: blocked waiting for writes */
+	uint64_t bytes_written; /* streamed output: bytes written */
 	int died;         /* killed or failed; its chunks were rerun */
 };
 
