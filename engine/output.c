@@ -13,6 +13,10 @@
  *   publish: renameat2(RENAME_NOREPLACE), or rename with --force: atomic,
  *            so a reader sees the old array, the new one, or nothing
  *   discard: unlink the temporary
+ *
+ * Test builds fail these calls where SHMX_FAULT says (fault.h):
+ * open-output (EMFILE), ftruncate (EFBIG), fallocate (ENOSPC, at create
+ * and in each worker's reserve), mmap (ENOMEM), rename (EIO).
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,6 +29,7 @@
 
 #include "shmx/array.h"
 #include "shmx/npy.h"
+#include "fault.h"
 #include "output.h"
 #include "temporary.h"
 #include "internal.h"
@@ -39,6 +44,45 @@ struct shmx_output {
 	uint64_t map_len;
 	uint64_t data_bytes;
 };
+
+/* The system calls below, each behind its fault site.  They return what
+ * the real call does: -1 with errno set, or (fallocate) the error. */
+static int open_new(const char *path, mode_t mode)
+{
+	if (shmx__fault_hit("open-output"))
+		return errno = EMFILE, -1;
+	return open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    mode);
+}
+
+static int truncate_to(int fd, off_t len)
+{
+	if (shmx__fault_hit("ftruncate"))
+		return errno = EFBIG, -1;
+	return ftruncate(fd, len);
+}
+
+static int reserve(int fd, off_t off, off_t len)
+{
+	return shmx__fault_hit("fallocate") ? ENOSPC
+					    : posix_fallocate(fd, off, len);
+}
+
+static void *map_rw(int fd, size_t len)
+{
+	if (shmx__fault_hit("mmap"))
+		return errno = ENOMEM, MAP_FAILED;
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+}
+
+static int move_into_place(const char *from, const char *to, int replace)
+{
+	if (shmx__fault_hit("rename"))
+		return errno = EIO, -1;
+	if (replace)
+		return rename(from, to);
+	return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
 
 static int target_exists(const struct shmx_target *t)
 {
@@ -71,8 +115,7 @@ static int make_temporary(struct shmx_output *o, mode_t mode, int lazy,
 	o->slot = shmx__temp_register(o->tmp);
 	if (o->slot < 0)
 		return shmx__fail(err, o->slot, "too many outputs at once");
-	fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  mode);
+	fd = open_new(o->tmp, mode);
 	if (fd < 0) {
 		e = errno;
 		o->tmp[0] = '\0'; /* nothing to unlink: it is not ours */
@@ -81,13 +124,12 @@ static int make_temporary(struct shmx_output *o, mode_t mode, int lazy,
 	o->fd = fd;
 	e = fchmod(fd, mode) < 0 ? errno : 0;
 	if (!e && lazy) /* the header page now, the data chunk by chunk */
-		e = ftruncate(fd, (off_t)o->map_len) < 0 ? errno
-			: posix_fallocate(fd, 0, SHMX_NPY_DATA_OFFSET);
+		e = truncate_to(fd, (off_t)o->map_len) < 0 ? errno
+			: reserve(fd, 0, SHMX_NPY_DATA_OFFSET);
 	else if (!e)
-		e = posix_fallocate(fd, 0, (off_t)o->map_len);
+		e = reserve(fd, 0, (off_t)o->map_len);
 	if (!e) {
-		o->map = mmap(NULL, o->map_len, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, fd, 0);
+		o->map = map_rw(fd, o->map_len);
 		if (o->map == MAP_FAILED) {
 			o->map = NULL;
 			e = errno;
@@ -115,7 +157,7 @@ int shmx__output_create(const char *spec, enum shmx_dtype t,
 
 	o = shmx__calloc(1, sizeof(*o));
 	if (!o)
-		return shmx__fail(err, -ENOMEM, "out of memory");
+		return shmx__fail(err, -ENOMEM, "%s: out of memory", spec);
 	o->slot = -1;
 	o->fd = -1;
 	o->force = opts && opts->force;
@@ -172,8 +214,7 @@ int shmx__output_reserve(struct shmx_output *o, uint64_t off, uint64_t len)
 
 	if (!len)
 		return 0;
-	e = posix_fallocate(o->fd, (off_t)(SHMX_NPY_DATA_OFFSET + off),
-			    (off_t)len);
+	e = reserve(o->fd, (off_t)(SHMX_NPY_DATA_OFFSET + off), (off_t)len);
 	if (e)
 		return -e;
 	/* map the pages in one call instead of a fault per page */
@@ -183,13 +224,8 @@ int shmx__output_reserve(struct shmx_output *o, uint64_t off, uint64_t len)
 
 int shmx_output_publish(struct shmx_output *o, struct shmx_error *err)
 {
-	int rc = 0;
+	int rc = move_into_place(o->tmp, o->target.path, o->force);
 
-	if (o->force)
-		rc = rename(o->tmp, o->target.path);
-	else
-		rc = renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->target.path,
-			       RENAME_NOREPLACE);
 	if (rc < 0) {
 		int e = errno;
 
@@ -217,9 +253,4 @@ void shmx_output_discard(struct shmx_output *o)
 		unlink(o->tmp);
 	shmx__temp_forget(o->slot);
 	shmx__free(o);
-}
-
-int shmx__output_fd(const struct shmx_output *o)
-{
-	return o->fd;
 }
