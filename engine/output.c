@@ -254,3 +254,8 @@ void shmx_output_discard(struct shmx_output *o)
 	shmx__temp_forget(o->slot);
 	shmx__free(o);
 }
+
+int shmx__output_fd(const struct shmx_output *o)
+{
+	return o->fd;
+}
