@@ -19,6 +19,13 @@
  * worker dies the parent turns its claimed chunks back to FREE and starts
  * a replacement; every worker ends with a rescue pass over the states, so
  * chunks freed that way are picked up by whoever is still running.
+ *
+ * A worker that touches a page of a mapped file beyond its end (the input
+ * was truncated under the run) takes SIGBUS.  Rerunning its chunks would
+ * only fault again, so the worker's handler records the address in its
+ * slot and exits with EXIT_SIGBUS, and the parent fails the run with
+ * SHMX_ETRUNCATED naming the rows, without a retry.  The parent never
+ * touches the input's pages, so it never takes that SIGBUS itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +52,11 @@
 #define STATE_DONE 1
 #define CLAIM(pid) ((uint64_t)(pid) + 2)
 
+/* Worker exit statuses: a chunk function failed (error in the slot), or
+ * the worker took SIGBUS on a mapping (bus in the slot). */
+#define EXIT_CHUNK_ERROR 3
+#define EXIT_SIGBUS 4
+
 struct ctl_header {
 	_Atomic uint64_t cursor;
 	_Atomic uint64_t done;
@@ -61,7 +73,11 @@ struct ctl_worker {
 	uint64_t io_wait_ns, bytes_read;  /* streaming workers */
 	uint64_t write_wait_ns, bytes_written; /* streamed writes */
 	int32_t died; /* written by the parent after reaping it */
-	char pad[28];
+	int32_t bus;  /* si_code of a SIGBUS the worker took, 0 if none */
+	uint64_t current;  /* chunk + 1 being computed (plain loop), or 0 */
+	uint64_t bus_addr; /* where that SIGBUS hit */
+	int32_t reaped;    /* by the parent: its pid is no longer ours */
+	char pad[4];
 };
 
 _Static_assert(sizeof(struct ctl_header) == 64, "header is one cache line");
@@ -200,7 +216,8 @@ void shmx__claim_note_write(struct shmx__claimer *k, uint64_t wait_ns,
 	k->me->bytes_written += bytes;
 }
 
-/* The plain loop: claim a chunk, compute it, mark it done. */
+/* The plain loop: claim a chunk, compute it, mark it done.  `current`
+ * names the chunk for a SIGBUS report. */
 static int default_loop(struct shmx__claimer *k)
 {
 	const struct shmx__pool_task *t = k->t;
@@ -209,13 +226,47 @@ static int default_loop(struct shmx__claimer *k)
 
 	while (shmx__claim(k, &i)) {
 		t0 = shmx__now_ns();
+		k->me->current = i + 1;
 		rc = t->run(t->ctx, i, shmx__plan_row0(t->plan, i),
 			    shmx__plan_nrows(t->plan, i));
+		k->me->current = 0;
 		if (rc)
 			return rc;
 		shmx__claim_done(k, i, shmx__now_ns() - t0);
 	}
 	return 0;
+}
+
+/* This worker's slot, for its SIGBUS handler (set after fork). */
+static struct ctl_worker *bus_slot;
+
+/* A SIGBUS from the kernel (si_code > 0: a page of a mapped file past its
+ * end, or a memory error): note it in the slot and exit, which the parent
+ * turns into an error.  One sent by a process (kill, raise) kills the
+ * worker as before.  Async-signal-safe: plain stores and _exit. */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (si->si_code <= 0 || !bus_slot) {
+		signal(sig, SIG_DFL);
+		raise(sig); /* delivered when the handler returns */
+		return;
+	}
+	bus_slot->bus_addr = (uint64_t)(uintptr_t)si->si_addr;
+	bus_slot->bus = si->si_code;
+	_exit(EXIT_SIGBUS);
+}
+
+static void catch_sigbus(struct ctl_worker *me)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	bus_slot = me;
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 /* Wait until the parent opens the gate (after perf's counters are on). */
@@ -258,11 +309,12 @@ worker_main(struct ctl *c, struct ctl_worker *me,
 	uint64_t t0 = shmx__now_ns();
 	int rc;
 
+	catch_sigbus(me);
 	wait_at_gate(c);
 	rc = t->worker ? t->worker(t->ctx, &k) : default_loop(&k);
 	if (rc) {
 		me->error = rc;
-		_exit(3);
+		_exit(EXIT_CHUNK_ERROR);
 	}
 	record_usage(me, t0);
 	_exit(0);
@@ -329,6 +381,31 @@ static void held_rows(struct sup *s, pid_t pid, char *buf, size_t len)
 			 (unsigned long long)hi);
 }
 
+/* The worker took SIGBUS: a mapped file (the input, unless the caller's
+ * chunk function maps others) is shorter than when the run began. */
+static int on_sigbus_exit(struct sup *s, struct ctl_worker *w,
+			  struct shmx_error *err)
+{
+	const struct shmx__plan *p = s->t->plan;
+	char rows[96];
+
+	if (w->current) {
+		uint64_t c = w->current - 1, r0 = shmx__plan_row0(p, c);
+
+		snprintf(rows, sizeof(rows), "at rows %llu-%llu (chunk %llu)",
+			 (unsigned long long)r0,
+			 (unsigned long long)(r0 + shmx__plan_nrows(p, c) - 1),
+			 (unsigned long long)c);
+	} else {
+		held_rows(s, w->pid, rows, sizeof(rows));
+	}
+	return shmx__fail(err, SHMX_ETRUNCATED,
+			  "%s: %s shrank during the run: worker %d took SIGBUS "
+			  "%s",
+			  s->o->what, s->o->input ? s->o->input : "the input",
+			  w->pid, rows);
+}
+
 /* A worker died: free its chunks for a replacement, or fail the run. */
 static int on_death(struct sup *s, struct ctl_worker *w, int status,
 		    struct shmx_error *err)
@@ -336,6 +413,8 @@ static int on_death(struct sup *s, struct ctl_worker *w, int status,
 	char rows[96], how[64];
 
 	w->died = 1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SIGBUS && w->bus)
+		return on_sigbus_exit(s, w, err);
 	held_rows(s, w->pid, rows, sizeof(rows));
 	if (WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "killed by SIG%s",
@@ -361,25 +440,20 @@ static int on_death(struct sup *s, struct ctl_worker *w, int status,
 	return spawn(s, err);
 }
 
-static struct ctl_worker *slot_of(struct sup *s, pid_t pid)
-{
-	for (unsigned i = 0; i < s->used; i++)
-		if (s->c.w[i].pid == pid)
-			return &s->c.w[i];
-	return NULL;
-}
-
-/* Reap whatever has exited.  0, or the run's failure. */
+/* Reap whichever of our workers has exited.  Each by its pid, never
+ * waitpid(-1): that would take the exit status of the caller's own
+ * children.  0, or the run's failure. */
 static int reap(struct sup *s, struct shmx_error *err)
 {
 	int status, rc = 0;
-	pid_t pid;
 
-	while (!rc && (pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct ctl_worker *w = slot_of(s, pid);
+	/* on_death may spawn: s->used grows, and the new slot is seen too */
+	for (unsigned i = 0; !rc && i < s->used; i++) {
+		struct ctl_worker *w = &s->c.w[i];
 
-		if (!w)
-			continue; /* not ours (the caller's child) */
+		if (w->reaped || waitpid(w->pid, &status, WNOHANG) <= 0)
+			continue;
+		w->reaped = 1;
 		s->live--;
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			continue;
@@ -388,43 +462,84 @@ static int reap(struct sup *s, struct shmx_error *err)
 	return rc;
 }
 
+/* ", read 1.23 GB (wait 35%)": what streaming workers read or wrote so
+ * far, and the share of the workers' time spent blocked on it. */
+static void io_progress(char *buf, size_t len, const char *verb,
+			uint64_t bytes, uint64_t wait_ns, double worker_s)
+{
+	if (!bytes)
+		return;
+	snprintf(buf + strlen(buf), len - strlen(buf), ", %s %.2f GB (wait %.0f%%)",
+		 verb, (double)bytes / 1e9,
+		 worker_s > 0 ? 100.0 * seconds(wait_ns) / worker_s : 0.0);
+}
+
 static void draw_progress(struct sup *s, uint64_t t0, int final)
 {
 	uint64_t done = atomic_load(&s->c.h->done), n = s->t->plan->nchunks;
+	uint64_t rd = 0, rw = 0, wr = 0, ww = 0;
 	double frac = n ? (double)done / (double)n : 1.0;
 	double el = seconds(shmx__now_ns() - t0);
 	double gb = (double)s->t->plan->rows * frac * (double)s->t->bytes_per_row / 1e9;
-	char bar[41];
+	char bar[41], io[128] = "";
 	int fill = (int)(frac * 40);
 
+	for (unsigned i = 0; i < s->used; i++) {
+		rd += s->c.w[i].bytes_read;
+		rw += s->c.w[i].io_wait_ns;
+		wr += s->c.w[i].bytes_written;
+		ww += s->c.w[i].write_wait_ns;
+	}
+	io_progress(io, sizeof(io), "read", rd, rw, el * s->o->workers);
+	io_progress(io, sizeof(io), "written", wr, ww, el * s->o->workers);
 	memset(bar, '#', (size_t)fill);
 	memset(bar + fill, '.', (size_t)(40 - fill));
 	bar[40] = '\0';
-	fprintf(stderr, "\r%s [%s] %3d%% %.2f GB/s%s", s->o->what, bar,
-		(int)(frac * 100), el > 0 ? gb / el : 0.0, final ? "\n" : "");
+	/* \033[K: a shorter line must not leave the end of a longer one */
+	fprintf(stderr, "\r%s [%s] %3d%% %.2f GB/s%s\033[K%s", s->o->what, bar,
+		(int)(frac * 100), el > 0 ? gb / el : 0.0, io, final ? "\n" : "");
 }
 
+/* Kill and reap every worker not reaped yet (a reaped one's pid may
+ * belong to someone else by now).  Each by its pid: waiting for any child
+ * could block on the caller's own children.  EINTR: a signal handler
+ * without SA_RESTART ran; wait again. */
 static void kill_all(struct sup *s)
 {
 	for (unsigned i = 0; i < s->used; i++)
-		kill(s->c.w[i].pid, SIGKILL);
-	while (s->live && waitpid(-1, NULL, 0) > 0)
-		s->live--;
+		if (!s->c.w[i].reaped)
+			kill(s->c.w[i].pid, SIGKILL);
+	for (unsigned i = 0; i < s->used; i++)
+		while (!s->c.w[i].reaped &&
+		       waitpid(s->c.w[i].pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	s->live = 0;
 }
 
 /* Send "enable" or "disable" to `perf stat --control` and wait for its
- * ack when there is an ack FIFO. */
+ * ack when there is an ack FIFO.  Both may block on the FIFOs, so both
+ * go on after EINTR. */
 static int perf_command(const struct shmx__pool_opts *o, const char *cmd,
 			struct shmx_error *err)
 {
 	char ack[16];
+	ssize_t n;
 
 	if (!o->perf)
 		return 0;
-	if (write(o->perf->ctl_fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return shmx__fail(err, -errno, "--perf-ctl: cannot write: %s",
-				  strerror(errno));
-	if (o->perf->ack_fd >= 0 && read(o->perf->ack_fd, ack, sizeof(ack)) <= 0)
+	do
+		n = write(o->perf->ctl_fd, cmd, strlen(cmd));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)strlen(cmd))
+		return shmx__fail(err, n < 0 ? -errno : -EIO,
+				  "--perf-ctl: cannot write: %s",
+				  n < 0 ? strerror(errno) : "short write");
+	if (o->perf->ack_fd < 0)
+		return 0;
+	do
+		n = read(o->perf->ack_fd, ack, sizeof(ack));
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
 		return shmx__fail(err, -EIO, "--perf-ctl: no ack from perf");
 	return 0;
 }

@@ -6,8 +6,11 @@
  * function on each, and _exit.  The parent reaps them: a worker that dies
  * has its unfinished chunks handed to a replacement, up to `retries`
  * deaths; past that the run fails naming the worker, its signal and its
- * rows.  Workers die with the parent (PR_SET_PDEATHSIG).  Fork only from
- * the main thread of a single-threaded process.
+ * rows.  A worker that takes SIGBUS on a mapping (a file truncated under
+ * the run) is not retried: the run fails with SHMX_ETRUNCATED.  Workers
+ * die with the parent (PR_SET_PDEATHSIG).  The parent waits for its own
+ * workers by pid, so the caller's other children are left alone.  Fork
+ * only from the main thread of a single-threaded process.
  */
 #ifndef SHMX_ENGINE_POOL_H
 #define SHMX_ENGINE_POOL_H
@@ -64,6 +67,9 @@ struct shmx__pool_opts {
 	unsigned retries;  /* worker deaths survived */
 	int progress;      /* draw a bar on stderr (when it is a terminal) */
 	const char *what;  /* names the run in messages */
+	/* names the mapped input in the message of a worker that takes
+	 * SIGBUS (the input shrank during the run); NULL: "the input" */
+	const char *input;
 	/* `perf stat --control`, or NULL: "enable" is sent once the workers
 	 * exist (they wait for it), "disable" after the last is reaped. */
 	const struct shmx__perf_ctl *perf;
@@ -80,8 +86,9 @@ struct shmx__pool_report {
 };
 
 /* Run every chunk of the plan to completion.  0 when every chunk is done;
- * SHMX_EWORKER (message filled), -EAGAIN when fork fails, or the code a
- * chunk function returned.  rep may be NULL. */
+ * SHMX_EWORKER (message filled), SHMX_ETRUNCATED (a worker took SIGBUS:
+ * the input shrank), -EAGAIN when fork fails, or the code a chunk
+ * function returned.  rep may be NULL. */
 int shmx__pool_run(const struct shmx__pool_task *t,
 		   const struct shmx__pool_opts *o,
 		   struct shmx__pool_report *rep, struct shmx_error *err);

@@ -1,17 +1,23 @@
 /* tests/test_pool.c - the worker pool: every chunk exactly once for any
- * worker count, deaths recovered or reported, fork failures clean. */
+ * worker count, deaths recovered or reported, fork failures clean, a
+ * mapping truncated under a worker an error, the caller's children left
+ * alone. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pool.h"
 #include "shmx/error.h"
+#include "support.h"
 
 /* A shared counter per chunk: how many times it was computed to the end. */
 struct counts {
@@ -152,4 +158,139 @@ Test(pool, default_workers_follow_the_environment)
 	cr_assert_eq(shmx__retries_for(0), 1);
 	cr_assert_eq(shmx__retries_for(-1), 0);
 	cr_assert_eq(shmx__retries_for(4), 4);
+}
+
+/* A file of `rows` rows of 4096 bytes, mapped, then cut to `keep` rows:
+ * the chunk function reads every row of its chunk through the mapping. */
+struct mapped {
+	char dir[256];
+	const volatile char *map;
+	size_t len;
+	_Atomic uint64_t *sum; /* shared: keeps the reads from being elided */
+};
+
+static int read_rows(void *ctx, uint64_t chunk, uint64_t row0, uint64_t nrows)
+{
+	struct mapped *m = ctx;
+
+	(void)chunk;
+	for (uint64_t r = row0; r < row0 + nrows; r++)
+		atomic_fetch_add(m->sum, (uint64_t)m->map[r * 4096]);
+	return 0;
+}
+
+static void mapped_make(struct mapped *m, uint64_t rows, uint64_t keep)
+{
+	char path[300];
+	int fd;
+
+	make_tmpdir(m->dir, sizeof(m->dir));
+	snprintf(path, sizeof(path), "%s/in", m->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert(fd >= 0);
+	m->len = rows * 4096;
+	cr_assert_eq(ftruncate(fd, (off_t)m->len), 0);
+	m->map = mmap(NULL, m->len, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert(m->map != MAP_FAILED);
+	cr_assert_eq(ftruncate(fd, (off_t)(keep * 4096)), 0);
+	close(fd);
+	m->sum = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert(m->sum != MAP_FAILED);
+}
+
+static void mapped_free(struct mapped *m)
+{
+	munmap((void *)m->map, m->len);
+	munmap((void *)m->sum, 4096);
+	rm_rf(m->dir);
+}
+
+static int run_mapped(struct mapped *m, unsigned workers, unsigned retries,
+		      const char *input, struct shmx__pool_report *rep,
+		      struct shmx_error *err)
+{
+	struct shmx__plan p;
+	struct shmx__pool_task t = { .plan = &p, .run = read_rows, .ctx = m };
+	struct shmx__pool_opts o = { .workers = workers, .retries = retries,
+				     .what = "test", .input = input };
+
+	shmx__plan_make(&p, 64, 4096, 4 * 4096); /* 4 rows a chunk, 16 chunks */
+	return shmx__pool_run(&t, &o, rep, err);
+}
+
+Test(pool, a_mapping_truncated_under_a_worker_is_an_error_not_a_retry)
+{
+	struct mapped m;
+	struct shmx__pool_report rep;
+	struct shmx_error err = { 0 };
+	char want[128];
+
+	/* rows 0-39 left: chunk 10 (rows 40-43) is the first past the end */
+	mapped_make(&m, 64, 40);
+	cr_assert_eq(run_mapped(&m, 1, 3, "in.npy", &rep, &err), SHMX_ETRUNCATED,
+		     "%s", err.msg);
+	snprintf(want, sizeof(want), "test: in.npy shrank during the run: "
+		 "worker %d took SIGBUS at rows 40-43 (chunk 10)", rep.w[0].pid);
+	cr_assert_str_eq(err.msg, want);
+	cr_assert_eq(rep.spawned, 1, "a SIGBUS is not retried");
+	shmx__pool_report_free(&rep);
+	mapped_free(&m);
+}
+
+Test(pool, a_truncated_mapping_with_many_workers_names_the_input)
+{
+	struct mapped m;
+	struct shmx__pool_report rep;
+	struct shmx_error err = { 0 };
+
+	mapped_make(&m, 64, 0);
+	cr_assert_eq(run_mapped(&m, 3, 5, NULL, &rep, &err), SHMX_ETRUNCATED);
+	cr_assert(strstr(err.msg, "test: the input shrank during the run: "
+				  "worker "), "%s", err.msg);
+	cr_assert(strstr(err.msg, " took SIGBUS at rows "), "%s", err.msg);
+	cr_assert_leq(rep.spawned, 3, "no replacement after a SIGBUS");
+	shmx__pool_report_free(&rep);
+	mapped_free(&m);
+}
+
+static int raise_sigbus(void *ctx, uint64_t chunk, uint64_t row0,
+			uint64_t nrows)
+{
+	(void)ctx;
+	(void)row0;
+	(void)nrows;
+	if (chunk == 2)
+		raise(SIGBUS);
+	return 0;
+}
+
+Test(pool, a_sigbus_sent_by_a_process_is_a_death_like_any_other)
+{
+	struct shmx__plan p;
+	struct shmx__pool_task t = { .plan = &p, .run = raise_sigbus };
+	struct shmx__pool_opts o = { .workers = 1, .retries = 0, .what = "test" };
+	struct shmx_error err = { 0 };
+
+	shmx__plan_make(&p, 10, 8, 8);
+	cr_assert_eq(shmx__pool_run(&t, &o, NULL, &err), SHMX_EWORKER);
+	cr_assert(strstr(err.msg, "killed by SIGBUS at rows 2-2"), "%s", err.msg);
+}
+
+Test(pool, the_callers_own_children_are_left_alone)
+{
+	struct shmx__plan p;
+	struct counts *c;
+	int status;
+	pid_t mine = fork();
+
+	cr_assert(mine >= 0);
+	if (mine == 0)
+		_exit(42);
+	/* it exits during the run; its status must still be ours to take */
+	shmx__plan_make(&p, 100, 8, 8);
+	c = counts_new(p.nchunks);
+	cr_assert_eq(run(c, &p, 2, 1, NULL), 0);
+	cr_assert_eq(waitpid(mine, &status, 0), mine);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 42);
 }

@@ -6,6 +6,7 @@ any -j; the page cache must not fill; a failed write must fail the run and
 publish nothing; memory stays bounded whatever the output size."""
 import json
 import os
+import pty
 import subprocess
 import tempfile
 
@@ -121,6 +122,34 @@ class StreamedWrites(ShmxTestCase):
         self.assertEqual(r.status, 0, r.err)
         self.assertNotIn("output streamed", json.loads(r.err)["io_note"])
         np.testing.assert_array_equal(np.load(out), a.sum(axis=1))
+
+    def test_progress_shows_bytes_read_written_and_io_wait(self):
+        a = np.ones((200000, 8))
+        src = self.dpath("in.npy")
+        np.save(src, a)
+        master, slave = pty.openpty()  # --progress draws on a terminal only
+        try:
+            r = subprocess.run([SHMX, "run", "scale:2", src, "-o",
+                                self.dpath("out.npy"), "--io", "stream",
+                                "--chunk", "64k", "--progress"],
+                               stderr=slave, stdout=subprocess.PIPE)
+            os.close(slave)
+            drawn = b""
+            while True:
+                try:
+                    part = os.read(master, 65536)
+                except OSError:  # EIO: the terminal's other end is gone
+                    break
+                if not part:
+                    break
+                drawn += part
+        finally:
+            os.close(master)
+        self.assertEqual(r.returncode, 0)
+        last = drawn.decode().rstrip("\r\n").split("\r")[-1]
+        self.assertRegex(last, r"^scale:2 \[#{40}\] 100% [0-9.]+ GB/s, "
+                         r"read 0\.01 GB \(wait \d+%\), "
+                         r"written 0\.01 GB \(wait \d+%\)\x1b\[K$")
 
     def test_peak_memory_is_bounded_for_a_large_map(self):
         # 512 MiB of zeros (sparse input) mapped into 512 MiB written to
