@@ -4,6 +4,9 @@
  * The header is read with pread before anything is mapped, so malformed
  * input is rejected without touching the mapping machinery; the data is
  * then mapped whole.  The mapping is inherited by forked workers.
+ *
+ * Test builds fail the open (open-input: EMFILE), the header read (read:
+ * EIO) and the mapping (mmap: ENOMEM) where SHMX_FAULT says (fault.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 
 #include "shmx/array.h"
 #include "shmx/npy.h"
+#include "fault.h"
 #include "internal.h"
 
 struct shmx_array {
@@ -28,6 +32,20 @@ struct shmx_array {
 	int writable;
 };
 
+static int open_input(const char *path, int flags)
+{
+	if (shmx__fault_hit("open-input"))
+		return errno = EMFILE, -1;
+	return open(path, flags);
+}
+
+static ssize_t read_at(int fd, void *buf, size_t len, off_t off)
+{
+	if (shmx__fault_hit("read"))
+		return errno = EIO, -1;
+	return pread(fd, buf, len, off);
+}
+
 /* Open the target's path, refusing what is not a regular file. */
 static int open_regular(struct shmx_array *a, int writable,
 			struct shmx_error *err)
@@ -39,7 +57,7 @@ static int open_regular(struct shmx_array *a, int writable,
 	 * by every user. */
 	if (a->target.kind == SHMX_TARGET_SHM)
 		flags |= O_NOFOLLOW;
-	a->fd = open(a->target.path, flags | O_NONBLOCK);
+	a->fd = open_input(a->target.path, flags | O_NONBLOCK);
 	if (a->fd < 0) {
 		int e = errno;
 
@@ -68,10 +86,10 @@ static int read_npy(struct shmx_array *a, struct shmx_error *err)
 	ssize_t n;
 	int rc;
 
-	n = pread(a->fd, buf, sizeof(buf), 0);
+	n = read_at(a->fd, buf, sizeof(buf), 0);
 	if (n < 0)
-		return shmx__fail(err, -errno, "%s: %s", a->target.spec,
-				  strerror(errno));
+		return shmx__fail(err, -errno, "%s: cannot read the header: %s",
+				  a->target.spec, strerror(errno));
 	rc = shmx_npy_parse(buf, (size_t)n, a->target.spec, &h, err);
 	if (rc)
 		return rc;
@@ -122,7 +140,9 @@ static int map_all(struct shmx_array *a, struct shmx_error *err)
 
 	if (a->map_len == 0)
 		return 0;
-	a->map = mmap(NULL, a->map_len, prot, MAP_SHARED, a->fd, 0);
+	a->map = shmx__fault_hit("mmap")
+		? (errno = ENOMEM, MAP_FAILED)
+		: mmap(NULL, a->map_len, prot, MAP_SHARED, a->fd, 0);
 	if (a->map == MAP_FAILED) {
 		a->map = NULL;
 		return shmx__fail(err, -errno, "%s: cannot map: %s",
@@ -141,7 +161,7 @@ int shmx_array_open(const char *spec, const struct shmx_open_opts *opts,
 
 	a = shmx__calloc(1, sizeof(*a));
 	if (!a)
-		return shmx__fail(err, -ENOMEM, "out of memory");
+		return shmx__fail(err, -ENOMEM, "%s: out of memory", spec);
 	a->fd = -1;
 	a->writable = o->writable;
 	rc = shmx_target_parse(spec, &a->target, err);
