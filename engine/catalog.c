@@ -1,5 +1,9 @@
 /* engine/catalog.c - describing arrays by path and listing the shm
- * directory: what `shmx info`, `shmx ls` and `shmx rm` see. */
+ * directory: what `shmx info`, `shmx ls` and `shmx rm` see.
+ *
+ * Test builds fail the open (open-input: EMFILE), the header read (read:
+ * EIO) and the listing's allocations (alloc: ENOMEM) where SHMX_FAULT
+ * says (fault.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +18,7 @@
 #include "shmx/catalog.h"
 #include "shmx/npy.h"
 #include "shmx/target.h"
+#include "fault.h"
 #include "internal.h"
 
 static int read_header(int fd, const char *path, const struct stat *st,
@@ -21,11 +26,13 @@ static int read_header(int fd, const char *path, const struct stat *st,
 {
 	unsigned char buf[SHMX_NPY_MAX_HEADER + 16];
 	struct shmx_npy_header h;
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	ssize_t n = shmx__fault_hit("read") ? (errno = EIO, -1)
+					    : pread(fd, buf, sizeof(buf), 0);
 	int rc;
 
 	if (n < 0)
-		return shmx__fail(err, -errno, "%s: %s", path, strerror(errno));
+		return shmx__fail(err, -errno, "%s: cannot read the header: %s",
+				  path, strerror(errno));
 	/* No NPY magic: not an array at all (catalog.h promises
 	 * SHMX_ENOTARRAY), as opposed to a damaged or unsupported one. */
 	if (n < 6 || memcmp(buf, "\x93NUMPY", 6) != 0)
@@ -54,7 +61,9 @@ int shmx_describe(const char *path, struct shmx_entry *e,
 	e->is_temporary = shmx_temporary_parse(e->name, &e->creator);
 	if (e->is_temporary)
 		e->creator_alive = kill(e->creator, 0) == 0 || errno == EPERM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = shmx__fault_hit("open-input")
+		? (errno = EMFILE, -1)
+		: open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return shmx__fail(err, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
@@ -93,13 +102,15 @@ static int list_dir(const char *dir, char ***names, size_t *count,
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (n == cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+			char **nv = shmx__fault_hit("alloc") ? NULL
+				: realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
 
 			if (!nv)
 				goto oom;
 			v = nv;
+			cap = cap ? cap * 2 : 64;
 		}
-		if (!(v[n] = strdup(de->d_name)))
+		if (shmx__fault_hit("alloc") || !(v[n] = strdup(de->d_name)))
 			goto oom;
 		n++;
 	}
@@ -114,7 +125,7 @@ oom:
 	while (n)
 		free(v[--n]);
 	free(v);
-	return shmx__fail(err, -ENOMEM, "out of memory");
+	return shmx__fail(err, -ENOMEM, "%s: out of memory", dir);
 }
 
 int shmx_catalog_each(shmx_entry_fn fn, void *ctx, struct shmx_error *err)
