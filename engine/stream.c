@@ -31,6 +31,12 @@
  * two processes using one ring would race on the head and tail indices;
  * a SINGLE_ISSUER ring refuses any task but its creator; and registered
  * buffers are pinned pages of the creator's address space.
+ *
+ * Test builds fail these where SHMX_FAULT says (fault.h): uring-setup
+ * (io_uring_queue_init: -ENOSYS, so pread takes over), uring-register
+ * (-ENOMEM: plain buffers), open-input (the O_DIRECT reopen: EMFILE,
+ * buffered reads) and read (every read, io_uring's or pread's: -EIO).
+ * The stream-* sites below shape the reads themselves.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -186,6 +192,8 @@ static int64_t fault_result(struct fault *f, struct slot *sl, int64_t res)
 	uint64_t keep;
 	unsigned n;
 
+	if (shmx__fault_hit("read"))
+		res = -EIO;
 	if (!f->armed)
 		return res;
 	n = ++f->reads;
@@ -378,9 +386,13 @@ static int uring_wait_slot(struct shmx__stream *s, struct slot *sl)
  * and get a plain ring. */
 static int uring_init(struct shmx__stream *s)
 {
-	int rc = io_uring_queue_init(s->depth, &s->ring,
-				     IORING_SETUP_SINGLE_ISSUER |
-					     IORING_SETUP_DEFER_TASKRUN);
+	int rc;
+
+	if (shmx__fault_hit("uring-setup"))
+		return -ENOSYS;
+	rc = io_uring_queue_init(s->depth, &s->ring,
+				 IORING_SETUP_SINGLE_ISSUER |
+					 IORING_SETUP_DEFER_TASKRUN);
 
 	if (rc == -EINVAL)
 		rc = io_uring_queue_init(s->depth, &s->ring, 0);
@@ -487,7 +499,9 @@ static void choose_direct(struct shmx__stream *s,
 	/* A file description of our own: O_DIRECT set on the caller's
 	 * (fcntl F_SETFL) would change its reads too. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->user_fd);
-	s->direct_fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	s->direct_fd = shmx__fault_hit("open-input")
+		? (errno = EMFILE, -1)
+		: open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (s->direct_fd < 0) {
 		note(s, "O_DIRECT: %s: buffered reads", strerror(errno));
 		return;
@@ -558,7 +572,7 @@ static int alloc_slots(struct shmx__stream *s, struct shmx_error *err)
 	s->slots = shmx__calloc(s->depth, sizeof(*s->slots));
 	s->fifo = shmx__calloc(s->depth, sizeof(*s->fifo));
 	if (!s->slots || !s->fifo)
-		return shmx__fail(err, -ENOMEM, "out of memory");
+		return shmx__fail(err, -ENOMEM, "%s: out of memory", s->what);
 	for (unsigned i = 0; i < s->depth; i++) {
 		s->slots[i].buf = shmx__aligned_alloc(s->mem_align, s->buf_bytes);
 		if (!s->slots[i].buf)
@@ -582,7 +596,9 @@ static void register_buffers(struct shmx__stream *s)
 			iov[i].iov_base = s->slots[i].buf;
 			iov[i].iov_len = s->buf_bytes;
 		}
-		rc = io_uring_register_buffers(&s->ring, iov, s->depth);
+		rc = shmx__fault_hit("uring-register")
+			? -ENOMEM
+			: io_uring_register_buffers(&s->ring, iov, s->depth);
 		shmx__free(iov);
 	}
 	if (!rc) {
@@ -609,7 +625,7 @@ int shmx__stream_open(struct shmx__stream **out,
 		return rc;
 	s = shmx__calloc(1, sizeof(*s));
 	if (!s)
-		return shmx__fail(err, -ENOMEM, "out of memory");
+		return shmx__fail(err, -ENOMEM, "%s: out of memory", what);
 	snprintf(s->what, sizeof(s->what), "%s", what);
 	s->fd = s->user_fd = o->fd;
 	s->direct_fd = -1;
