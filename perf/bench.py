@@ -676,9 +676,139 @@ def cold_runs(cfg, path, nb, shape, fs):
                 default_queue_depth=depth)
 
 
+# --- coldmap: a map from a cold file on the disk into a new file on the disk ----
+
+def fio_rw_stats(nbytes):
+    """fio with a read job (the input) and a write job (a new file) side by
+    side: the disk work of a map.  Its "compute" is the slower job's runtime."""
+    def parse(out):
+        text = out.decode(errors="replace")
+        jobs = json.loads(text[text.index("{"):])["jobs"]
+        if any(j.get("error") for j in jobs) or len(jobs) != 2:
+            raise ValueError("fio job error")
+        least = nbytes - (4 << 20)  # whole 4M blocks of the file
+        if jobs[0]["read"]["io_bytes"] < least or jobs[1]["write"]["io_bytes"] < least:
+            raise ValueError("fio moved less than the array")
+        return dict(compute=max(j["job_runtime"] for j in jobs) / 1e3,
+                    fio_read_bw=jobs[0]["read"]["bw_bytes"],
+                    fio_write_bw=jobs[1]["write"]["bw_bytes"])
+    return parse
+
+
+def synced(argv, out):
+    """argv, then `sync OUT` (fsync): a map counts as done when its output
+    is on the disk, whether it wrote directly or through the page cache."""
+    return ["sh", "-c", '"$@" && sync "$0"', out, *argv]
+
+
+def w_coldmap(cfg):
+    """h. Map a cold file on the disk into a new file on the disk: shmx
+    --io stream (reads and writes streamed) against the mapping, numpy, a C
+    loop and fio's read+write of the same bytes; every output fsynced."""
+    drop_caches()
+    path, nb, shape, fs = cold_input(cfg)
+    outs = []
+    try:
+        return coldmap_runs(cfg, path, nb, shape, fs, outs)
+    finally:
+        remove(path)
+        for o in outs:
+            remove(o)
+
+
+def coldmap_runs(cfg, path, nb, shape, fs, outs):
+    def out(tag):
+        outs.append(os.path.join(DATA, f"{PREFIX}cold-map-{tag}.npy"))
+        return outs[-1]
+
+    def shmx_map(io, o):
+        return [SHMX, "run", "scale:2", path, "--io", io, "-j", str(COLD_WORKERS), "-o", o,
+                "--force", "--stats"]
+
+    fio_out = out("fio")
+    fio = ["fio", "--bs=4M", "--direct=1", "--ioengine=io_uring", "--iodepth=8",
+           "--output-format=json", "--name=r", f"--filename={path}", "--rw=read",
+           "--name=w", f"--filename={fio_out}", "--rw=write", f"--size={nb}"]
+    cs = []
+    for name, argv, o in [
+            ("shmx --io stream", None, out("s")), ("shmx --io mmap", None, out("m")),
+            ("shmx --io auto", None, out("a")),
+            ("numpy into open_memmap", None, out("np")),
+            ("C loop, fallocated output", None, out("c"))]:
+        if name.startswith("shmx"):
+            argv = shmx_map(name.split()[-1], o)
+        elif name.startswith("numpy"):
+            argv = [PY, CONTENDERS, "numpy", "scale:2", path, o]
+        else:
+            argv = [cbin("map_fallocated"), "scale:2", path, o]
+        cs.append(C(name, synced(argv, o), out=o, env=OMP if name.startswith("C") else None))
+    cs.append(C("fio read + write (O_DIRECT, io_uring, 4M, iodepth 8)", fio, stdout=True,
+                check=False, parse=fio_rw_stats(nb)))
+    for c in cs:
+        c.pre = lambda: (remove(fio_out), drop_caches())
+    print("- scale:2", flush=True)
+    res = bench(cs, cfg["reps"], how="exact")
+    remove(fio_out)
+    t, sname = [], "shmx --io stream"
+    fio_n = cs[-1].name
+    # fio has no start-up to speak of: compare whole shmx runs with its I/O time
+    vs_fio = ratio(median(res, fio_n, "compute_median"), median(res, sname))
+    verdict(t, "scale:2 cold map: shmx --io stream (whole process, output fsynced) vs fio "
+               "reading and writing the same bytes (its I/O time)",
+            vs_fio and 100 * vs_fio, 90, unit="%")
+    for other in ("shmx --io mmap", "numpy into open_memmap", "C loop, fallocated output"):
+        r = ratio(median(res, other), median(res, sname))
+        verdict(t, f"scale:2 cold map: shmx --io stream at least as fast as {other} "
+                   f"(their time / stream's, whole process with fsync)", r, 1.0)
+    st = res["shmx --io auto"]["stats"]
+    notes = [f"--io auto took **{st.get('io', '?')}** ({st.get('io_note') or 'no note'})"]
+    # one more stream run: page cache of input and output, peak RSS
+    o = out("p")
+    rss_file = shm("coldmap-rss")
+    drop_caches()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *shmx_map("stream", o)],
+                       capture_output=True, text=True)
+    if p.returncode:
+        raise RunError(f"coldmap probe: exit status {p.returncode}: {p.stderr.strip()[-300:]}")
+    with open(rss_file) as f:
+        rss = int(f.read().split()[-1]) << 10
+    remove(rss_file)
+    stats = json.loads(p.stderr.strip().splitlines()[-1])
+    fin_in, fin_out = fincore(path), fincore(o)
+    remove(o)
+    workers = stats.get("workers", COLD_WORKERS)
+    depth = stream_default_depth(stats) or 8
+    bound = workers * (depth * COLD_CHUNK + (64 << 20)) + (64 << 20)
+    written = sum(w.get("bytes_written", 0) for w in stats.get("per_worker", []))
+    notes.append(f"One more cold `--io stream` map ({workers} workers, queue depth {depth}, "
+                 f"io_note \"{stats.get('io_note', '')}\", {written / 2**20:.0f} MiB written by "
+                 f"the workers):\n\n```\n$ fincore INPUT OUTPUT   # after the run\n"
+                 f"{fin_in[0]}\n{fin_out[0]}\n```\n\npeak RSS (/usr/bin/time %M): "
+                 f"{rss / 2**20:.1f} MiB; bound {workers} x (qd {depth} x 4 MiB read + 64 MiB "
+                 f"of write buffers) + 64 MiB = {bound / 2**20:.0f} MiB")
+    verdict(t, "scale:2 cold map: page cache after a stream run <= 1% of input + output "
+               f"(resident {fin_in[1]} + {fin_out[1]} B)",
+            100 * (fin_in[1] + fin_out[1]) / (2 * nb), 1, unit="%", below=True)
+    verdict(t, f"scale:2 cold map: stream peak RSS < {bound / 2**20:.0f} MiB",
+            rss / 2**20, bound / 2**20, unit=" MiB", below=True)
+    note = "\n\n".join([
+        f"Input: `perf/data/{os.path.basename(path)}` ({fs}, {nb} bytes of f64 data); each "
+        f"contender writes a new NPY file next to it, then `sync FILE` (fsync) inside its "
+        f"timed command, so that writing through the page cache is not counted as done "
+        f"before the data is on the disk. Before every run: the page cache is dropped. "
+        f"fio: one job reading the input and one writing a new file of the same size, "
+        f"`--bs=4M --direct=1 --ioengine=io_uring --iodepth=8`; its time is the slower "
+        f"job's runtime. Outputs are checked bit for bit against the first contender's.",
+        *notes])
+    group_ = group(f"scale:2, cold file {shape} f64 into a new file ({nb / 2**20:.0f} MiB in, "
+                   f"{nb / 2**20:.0f} MiB out, {fs}, perf/data)", res, nb, limit=fio_n,
+                   shmx=sname)
+    return dict(groups=[group_], targets=t, note=note)
+
+
 WORKLOADS = {"seed": w_seed, "reduce": w_reduce, "map": w_map, "scaling": w_scaling,
-             "tiny": w_tiny, "gen": w_gen, "cold": w_cold}
-DEFAULT = ["seed", "reduce", "map", "scaling", "tiny", "gen", "cold"]
+             "tiny": w_tiny, "gen": w_gen, "cold": w_cold, "coldmap": w_coldmap}
+DEFAULT = ["seed", "reduce", "map", "scaling", "tiny", "gen", "cold", "coldmap"]
 
 
 # --- report ------------------------------------------------------------------------
