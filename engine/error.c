@@ -1,4 +1,5 @@
-/* engine/error.c - shmx_strerror, the error classes, and shmx__fail. */
+/* engine/error.c - shmx_strerror, the error classes, shmx__fail and
+ * shmx__note. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,4 +65,20 @@ int shmx__fail(struct shmx_error *err, int code, const char *fmt, ...)
 		if (*p == '\n' || *p == '\r')
 			*p = '?';
 	return code;
+}
+
+void shmx__note(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, size);
+	va_list ap;
+
+	if (used + 2 >= size)
+		return;
+	if (used) {
+		memcpy(buf + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, size - used, fmt, ap);
+	va_end(ap);
 }

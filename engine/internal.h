@@ -17,6 +17,11 @@
 int shmx__fail(struct shmx_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Append a printf-formatted note to the "a; b" list in buf (size bytes),
+ * as --stats shows why fallbacks were taken.  Cut short when full. */
+void shmx__note(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Allocation for the library's own buffers (jemalloc when linked).  The
  * aligned one returns memory suitable for O_DIRECT and vector loads. */
 void *shmx__malloc(size_t n);

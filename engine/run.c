@@ -274,18 +274,12 @@ static void teardown(struct run *r)
 	shmx_array_close(r->in);
 }
 
-/* Append one note to the --stats io_note ("a; b"). */
-static void note_io(char *buf, size_t len, const char *what)
-{
-	size_t used = strlen(buf);
-
-	if (what[0] && used < len)
-		snprintf(buf + used, len - used, "%s%s", used ? "; " : "", what);
-}
 
 static void fill_stats(struct run *r, const char *op,
 		       struct shmx__pool_report *rep, struct shmx_stats *st)
 {
+	char *n = st->io_note;
+
 	snprintf(st->op, sizeof(st->op), "%s", op);
 	st->workers = rep->workers;
 	st->spawned = rep->spawned;
@@ -299,14 +293,15 @@ static void fill_stats(struct run *r, const char *op,
 	rep->w = NULL;
 	snprintf(st->io, sizeof(st->io), "%s",
 		 r->io == SHMX__IO_STREAM ? "stream" : "mmap");
-	note_io(st->io_note, sizeof(st->io_note), r->io_note);
+	n[0] = '\0';
+	if (r->io_note[0])
+		shmx__note(n, sizeof(st->io_note), "%s", r->io_note);
 	if (r->shared && r->shared->noted)
-		note_io(st->io_note, sizeof(st->io_note), r->shared->note);
+		shmx__note(n, sizeof(st->io_note), "%s", r->shared->note);
 	if (r->io == SHMX__IO_STREAM && r->stream.out_fd >= 0)
-		note_io(st->io_note, sizeof(st->io_note),
-			"output streamed by io_uring writes");
+		shmx__note(n, sizeof(st->io_note), "output streamed by io_uring writes");
 	if (r->shared && r->shared->wnoted)
-		note_io(st->io_note, sizeof(st->io_note), r->shared->wnote);
+		shmx__note(n, sizeof(st->io_note), "%s", r->shared->wnote);
 }
 
 static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,

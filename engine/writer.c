@@ -72,21 +72,7 @@ struct shmx__writer {
 	struct shmx__writer_stats st;
 };
 
-__attribute__((format(printf, 2, 3))) static void
-note(struct shmx__writer *w, const char *fmt, ...)
-{
-	char *f = w->st.fallback;
-	size_t used = strlen(f);
-	va_list ap;
-
-	if (used && used + 2 < sizeof(w->st.fallback)) {
-		memcpy(f + used, "; ", 3);
-		used += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(f + used, sizeof(w->st.fallback) - used, fmt, ap);
-	va_end(ap);
-}
+#define note(w, ...) shmx__note((w)->st.fallback, sizeof((w)->st.fallback), __VA_ARGS__)
 
 static void fault_parse(struct fault *f)
 {
