@@ -263,6 +263,36 @@ Test(cli, gen_refuses_bad_values_with_exit_2)
 		    "--mode: bad mode '' (octal, e.g. 0640)");
 }
 
+/* Found by tests/fuzz/fuzz_cli.c: a value with a line break split the
+ * error over two lines. */
+Test(cli, a_bad_value_with_a_line_break_is_still_one_error_line)
+{
+	char spec[96];
+
+	shm_spec(spec, sizeof(spec), NULL, 0, "nl");
+	expect_fail(ARGV("gen", "-o", spec, "--shape", "3", "--mode", "777\n0"),
+		    2, "--mode: bad mode '777?0' (octal, e.g. 0640)");
+	expect_fail(ARGV("gen", "-o", spec, "--shape", "3", "--seed", "1\r\n2"),
+		    2, "--seed: bad value '1??2' (a whole number)");
+	expect_fail(ARGV("cat", "--bogus\nx", "x.npy"), 2,
+		    "cat: unknown option '--bogus?x' (see shmx cat --help)");
+}
+
+/* Found by tests/fuzz/fuzz_cli.c: --mode took what strtoul skips (space,
+ * a sign) before the octal digits. */
+Test(cli, mode_is_octal_digits_only)
+{
+	char spec[96];
+
+	shm_spec(spec, sizeof(spec), NULL, 0, "mode");
+	expect_fail(ARGV("gen", "-o", spec, "--shape", "3", "--mode", " 640"),
+		    2, "--mode: bad mode ' 640' (octal, e.g. 0640)");
+	expect_fail(ARGV("gen", "-o", spec, "--shape", "3", "--mode", "+640"),
+		    2, "--mode: bad mode '+640' (octal, e.g. 0640)");
+	expect_fail(ARGV("gen", "-o", spec, "--shape", "3", "--mode", "-0640"),
+		    2, "--mode: bad mode '-0640' (octal, e.g. 0640)");
+}
+
 Test(cli, gen_refuses_bad_targets_with_exit_2)
 {
 	expect_fail(ARGV("gen", "-o", "shm://a/b", "--shape", "3"), 2,

@@ -17,13 +17,18 @@ int cli_error(const struct shmx_error *e)
 
 int cli_usage(const char *fmt, ...)
 {
+	char msg[SHMX_ERROR_MSG_MAX];
 	va_list ap;
 
-	fputs("shmx: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* One line, always, as shmx__fail keeps the library's: an argument
+	 * with a line break in it must not split the message. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = '?';
+	fprintf(stderr, "shmx: error: %s\n", msg);
 	return EXIT_USAGE;
 }
 
@@ -96,7 +101,8 @@ int cli_parse_mode(const char *s, unsigned *out)
 	char *end;
 	unsigned long v = strtoul(s, &end, 8);
 
-	if (!*s || *end || v > 0777 || v == 0)
+	/* strtoul would also take leading space and a sign */
+	if (*s < '0' || *s > '7' || *end || v > 0777 || v == 0)
 		return cli_usage("--mode: bad mode '%s' (octal, e.g. 0640)", s);
 	*out = (unsigned)v;
 	return 0;
