@@ -59,6 +59,10 @@ static int parse_file(const char *spec, const char *path, struct shmx_target *t,
 	t->kind = SHMX_TARGET_FILE;
 	memcpy(t->path, path, n + 1);
 	slash = strrchr(path, '/');
+	/* with or without a directory: base is never a truncated name */
+	if (strlen(slash ? slash + 1 : path) >= sizeof(t->base))
+		return shmx__fail(err, SHMX_ETARGET, "%s: file name too long",
+				  spec);
 	if (!slash) {
 		snprintf(t->dir, sizeof(t->dir), ".");
 		snprintf(t->base, sizeof(t->base), "%s", path);
@@ -67,9 +71,6 @@ static int parse_file(const char *spec, const char *path, struct shmx_target *t,
 
 		memcpy(t->dir, path, dn);
 		t->dir[dn] = '\0';
-		if (strlen(slash + 1) >= sizeof(t->base))
-			return shmx__fail(err, SHMX_ETARGET,
-					  "%s: file name too long", spec);
 		snprintf(t->base, sizeof(t->base), "%s", slash + 1);
 	}
 	if (strcmp(t->base, ".") == 0 || strcmp(t->base, "..") == 0)

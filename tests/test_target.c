@@ -200,6 +200,23 @@ Test(target, refuses_a_file_name_longer_than_255)
 	cr_expect_eq(strlen(t.base), 255);
 }
 
+/* Found by tests/fuzz/fuzz_target.c: without a '/' a long name was
+ * accepted with its base cut to 255 bytes. */
+Test(target, refuses_a_file_name_longer_than_255_without_a_directory)
+{
+	char spec[300], msg[512];
+	struct shmx_target t;
+
+	memset(spec, 'f', 256);
+	spec[256] = '\0';
+	snprintf(msg, sizeof(msg), "%s: file name too long", spec);
+	parse_bad(spec, msg);
+	spec[255] = '\0';
+	t = parse_ok(spec);
+	cr_expect_str_eq(t.base, spec);
+	cr_expect_str_eq(t.dir, ".");
+}
+
 Test(target, parse_without_an_error_struct_returns_the_code)
 {
 	struct shmx_target t;
