@@ -80,9 +80,11 @@ static int lex_uint(struct lex *l, uint64_t *out)
 
 	skip_ws(l);
 	while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
-		if (v > (UINT64_C(1) << 62) / 10)
+		uint64_t d = (uint64_t)(*l->p++ - '0');
+
+		if (v > ((UINT64_C(1) << 62) - d) / 10) /* v * 10 + d > 2^62 */
 			return -1;
-		v = v * 10 + (uint64_t)(*l->p++ - '0');
+		v = v * 10 + d;
 		digits++;
 	}
 	if (!digits)

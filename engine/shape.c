@@ -19,10 +19,12 @@ static int parse_dim(const char **p, uint64_t *out)
 	if (!isdigit((unsigned char)*s))
 		return -1;
 	for (; isdigit((unsigned char)*s); s++) {
-		if (v > (UINT64_C(1) << 62) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (v > ((UINT64_C(1) << 62) - d) / 10) /* v * 10 + d > 2^62 */
 			big = 1;
 		else
-			v = v * 10 + (uint64_t)(*s - '0');
+			v = v * 10 + d;
 	}
 	*p = s;
 	*out = v;

@@ -414,6 +414,20 @@ Test(npy, refuses_a_dimension_too_large_to_read)
 		       SHMX_EBADNPY, WHAT ": bad shape in NPY header");
 }
 
+/* Found by tests/fuzz/fuzz_npy.c: a dimension just above 2^62 was read
+ * (only a product above 2^62 was refused), so 0 rows of it passed. */
+Test(npy, no_dimension_passes_two_to_the_62)
+{
+	struct shmx_npy_header h =
+		parse_dict_ok(DICT("|u1", "False", "(0, 4611686018427387904)"));
+
+	cr_expect_eq(h.shape.dim[1], UINT64_C(1) << 62);
+	parse_dict_bad(DICT("|u1", "False", "(0, 4611686018427387905)"),
+		       SHMX_EBADNPY, WHAT ": bad shape in NPY header");
+	parse_dict_bad(DICT("<f8", "False", "(4611686018427387909, 0)"),
+		       SHMX_EBADNPY, WHAT ": bad shape in NPY header");
+}
+
 Test(npy, refuses_more_than_two_dimensions)
 {
 	parse_dict_bad(DICT("<f8", "False", "(2, 3, 4)"), SHMX_ESHAPE,

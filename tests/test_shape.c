@@ -110,6 +110,17 @@ Test(shape, a_dimension_too_large_to_read_has_too_many_elements)
 	parse_bad("18446744073709551617", BIG_MSG("18446744073709551617"));
 }
 
+/* Found by tests/fuzz/fuzz_shape.c: a dimension just above 2^62 was read
+ * (only a product above 2^62 was refused), so 0 rows of it passed. */
+Test(shape, no_dimension_passes_two_to_the_62)
+{
+	struct shmx_shape s = parse_ok("0x4611686018427387904");
+
+	cr_expect_eq(s.dim[1], UINT64_C(1) << 62);
+	parse_bad("0x4611686018427387905", BIG_MSG("0x4611686018427387905"));
+	parse_bad("4611686018427387909x0", BIG_MSG("4611686018427387909x0"));
+}
+
 Test(shape, parse_without_an_error_struct_returns_the_code)
 {
 	struct shmx_shape s;

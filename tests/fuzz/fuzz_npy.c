@@ -5,9 +5,10 @@
  * a refusal is SHMX_EBADNPY, SHMX_EDTYPE or SHMX_ESHAPE with a one-line
  * message, and the same code without an error struct; an accepted header
  * lies within the input, puts the data at an offset aligned for its
- * dtype, has 0-2 dimensions whose byte count fits, and round-trips
- * through shmx_npy_write_header; the size check accepts exactly the data
- * (plus the pad byte of an empty array) and nothing else.
+ * dtype, has 0-2 dimensions of at most 2^62 whose byte count fits, and
+ * round-trips through shmx_npy_write_header; the size check accepts
+ * exactly the data (plus the pad byte of an empty array) and nothing
+ * else.
  */
 #include "shmx/npy.h"
 #include "fuzz.h"
@@ -50,6 +51,10 @@ static void check_header(const struct shmx_npy_header *h, size_t size)
 		   shmx_dtype_name(h->dtype));
 	FUZZ_CHECK(h->shape.ndim >= 0 && h->shape.ndim <= SHMX_MAX_NDIM,
 		   "ndim %d", h->shape.ndim);
+	for (int i = 0; i < h->shape.ndim; i++)
+		FUZZ_CHECK(h->shape.dim[i] <= UINT64_C(1) << 62,
+			   "dim %d is %llu, above 2^62", i,
+			   (unsigned long long)h->shape.dim[i]);
 	for (int i = h->shape.ndim; i < SHMX_MAX_NDIM; i++)
 		FUZZ_CHECK(h->shape.dim[i] == 0, "unused dim %d is set", i);
 	FUZZ_CHECK(shmx_shape_bytes(&h->shape, h->dtype, &bytes) == 0 &&
