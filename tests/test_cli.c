@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "shmx/shmx.h"
+#include "fault.h"
 #include "support.h"
 
 static char dir[64];
@@ -168,12 +169,13 @@ Test(cli, every_command_has_help_that_exits_0)
 	}
 }
 
-Test(cli, version_prints_the_library_version)
+Test(cli, version_prints_the_library_version_and_the_fault_hooks)
 {
 	struct cli_result r;
 	char want[64];
 
-	snprintf(want, sizeof(want), "shmx %s\n", shmx_version());
+	snprintf(want, sizeof(want), "shmx %s\nfault injection: %s\n",
+		 shmx_version(), shmx__fault_enabled() ? "on" : "off");
 	expect_ok(&r, ARGV("--version"));
 	cr_expect_str_eq(r.out, want);
 	expect_ok(&r, ARGV("-V"));

@@ -117,7 +117,8 @@ class Usage(ShmxTestCase):
         r = self.ok("--help")
         self.assertTrue(r.out.startswith("usage: shmx <command>"))
         r = self.ok("--version")
-        self.assertRegex(r.out, r"^shmx \d+\.\d+\.\d+\n$")
+        self.assertRegex(r.out, r"^shmx \d+\.\d+\.\d+\n"
+                                r"fault injection: (on|off)\n$")
 
     def test_no_command_is_one_error_line_and_exit_2(self):
         r = run()
