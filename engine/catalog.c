@@ -128,21 +128,54 @@ oom:
 	return shmx__fail(err, -ENOMEM, "%s: out of memory", dir);
 }
 
+/* A describe error that says the system failed us, not that the entry is
+ * no array of ours: listing on would quietly leave an array out. */
+static int system_failure(int code)
+{
+	return code == -EMFILE || code == -ENFILE || code == -ENOMEM ||
+	       code == -EIO;
+}
+
+/* Describe every name into v (count of them) before anything is shown:
+ * an entry that cannot be read fails the listing as a whole. */
+static int describe_all(const char *dir, char **names, size_t n,
+			struct shmx_entry *v, size_t *count,
+			struct shmx_error *err)
+{
+	char path[PATH_MAX];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct shmx_error derr = { 0 };
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		rc = shmx_describe(path, &v[k], &derr);
+		if (rc == -ENOENT)
+			continue; /* removed while we listed */
+		if (system_failure(rc))
+			return shmx__fail(err, rc, "%s", derr.msg);
+		k++;
+	}
+	*count = k;
+	return 0;
+}
+
 int shmx_catalog_each(shmx_entry_fn fn, void *ctx, struct shmx_error *err)
 {
 	const char *dir = shmx_shm_dir();
-	char **names = NULL, path[PATH_MAX];
-	size_t n = 0;
+	struct shmx_entry *v = NULL;
+	char **names = NULL;
+	size_t n = 0, count = 0;
 	int rc = list_dir(dir, &names, &n, err);
 
-	for (size_t i = 0; !rc && i < n; i++) {
-		struct shmx_entry e;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (shmx_describe(path, &e, NULL) == -ENOENT)
-			continue; /* removed while we listed */
-		rc = fn(&e, ctx);
-	}
+	if (!rc && !(v = shmx__calloc(n, sizeof(*v))))
+		rc = shmx__fail(err, -ENOMEM, "%s: out of memory", dir);
+	if (!rc)
+		rc = describe_all(dir, names, n, v, &count, err);
+	for (size_t i = 0; !rc && i < count; i++)
+		rc = fn(&v[i], ctx);
+	shmx__free(v);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
