@@ -49,7 +49,8 @@ static int lex_string(struct lex *l, char *buf, size_t len)
 		return -1;
 	q = *l->p++;
 	while (l->p < l->end && *l->p != q) {
-		if (*l->p == '\\' || n + 1 >= len)
+		/* a NUL would cut the C string short: '<f8\0junk' is not '<f8' */
+		if (*l->p == '\\' || *l->p == '\0' || n + 1 >= len)
 			return -1;
 		buf[n++] = *l->p++;
 	}
@@ -72,14 +73,18 @@ static int lex_word(struct lex *l, const char *w)
 	return 0;
 }
 
-/* A non-negative integer of at most 2^62. */
+/* A non-negative integer of at most 2^62, as Python 3 reads it: no
+ * leading zero unless every digit is one ("00" is 0, "03" is an error). */
 static int lex_uint(struct lex *l, uint64_t *out)
 {
 	uint64_t v = 0;
-	int digits = 0;
+	int digits = 0, lead0;
 
 	skip_ws(l);
+	lead0 = l->p < l->end && *l->p == '0';
 	while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
+		if (lead0 && *l->p != '0')
+			return -1;
 		uint64_t d = (uint64_t)(*l->p++ - '0');
 
 		if (v > ((UINT64_C(1) << 62) - d) / 10) /* v * 10 + d > 2^62 */
@@ -122,7 +127,8 @@ static int parse_shape(struct lex *l, struct fields *f, const char *what,
 					  "%s: bad shape in NPY header", what);
 		f->ndim++;
 		if (!eat(l, ',')) {
-			if (!eat(l, ')'))
+			/* "(3)" is the integer 3, not a tuple: numpy refuses it */
+			if (f->ndim == 1 || !eat(l, ')'))
 				return -1;
 			break;
 		}

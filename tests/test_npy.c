@@ -566,6 +566,44 @@ Test(npy, refuses_a_header_with_a_nul_inside)
 		  WHAT ": malformed NPY header dictionary");
 }
 
+/* Found by comparing the fuzz corpus with numpy's reader: shmx took a
+ * NUL inside a quoted string as its end ('<f8\0junk' as '<f8'), a
+ * one-element shape without its comma (Python's integer 3, not a tuple)
+ * and decimal numbers with leading zeros (a syntax error in Python 3). */
+Test(npy, refuses_headers_numpy_cannot_read)
+{
+	unsigned char img[256];
+	size_t len = build(img, sizeof(img), 1, 0,
+			   DICT("<f8#junk", "False", "(3,)"), 128);
+
+	*(unsigned char *)memchr(img, '#', len) = '\0';
+	image_bad(img, len, SHMX_EDTYPE,
+		  WHAT ": unsupported dtype (structured or not a plain type)");
+	len = build(img, sizeof(img), 1, 0,
+		    "{'descr#x': '<f8', 'fortran_order': False, 'shape': (3,)}",
+		    128);
+	*(unsigned char *)memchr(img, '#', len) = '\0';
+	image_bad(img, len, SHMX_EBADNPY,
+		  WHAT ": malformed NPY header dictionary");
+	parse_dict_bad(DICT("<f8", "False", "(3)"), SHMX_EBADNPY,
+		       WHAT ": malformed NPY header dictionary");
+	parse_dict_bad(DICT("<f8", "False", "(03,)"), SHMX_EBADNPY,
+		       WHAT ": bad shape in NPY header");
+	parse_dict_bad(DICT("<f8", "False", "(2, 010)"), SHMX_EBADNPY,
+		       WHAT ": bad shape in NPY header");
+}
+
+Test(npy, reads_zeros_and_python_2_longs_as_numpy_does)
+{
+	struct shmx_npy_header h =
+		parse_dict_ok(DICT("<f8", "False", "(00, 3L)"));
+
+	cr_expect(h.shape.ndim == 2 && h.shape.dim[0] == 0 &&
+		  h.shape.dim[1] == 3);
+	h = parse_dict_ok(DICT("<f8", "False", "(10,)"));
+	cr_expect(h.shape.ndim == 1 && h.shape.dim[0] == 10);
+}
+
 Test(npy, parse_without_an_error_struct_returns_the_code)
 {
 	unsigned char img[256];
