@@ -76,15 +76,30 @@ static void check_output(const char *out, size_t len, int failed)
 		   "refusal is not one line: '%s'", out);
 }
 
+/* $SHMX_WORKERS=s through putenv and one static buffer: setenv keeps
+ * every value it was ever given (glibc), which grows without bound over
+ * millions of inputs. */
+static int check_env(const char *s)
+{
+	static char var[8192] = "SHMX_WORKERS=";
+	const size_t at = strlen("SHMX_WORKERS=");
+	int rc;
+
+	snprintf(var + at, sizeof(var) - at, "%s", s);
+	if (putenv(var))
+		abort();
+	rc = cli_check_env();
+	unsetenv("SHMX_WORKERS");
+	return rc;
+}
+
 static int call(int which, const char *s, uint64_t *u, unsigned *mode)
 {
 	switch (which) {
 	case 0: return cli_parse_u64("--opt", s, 0, u);
 	case 1: return cli_parse_u64("--opt", s, 1, u);
 	case 2: return cli_parse_mode(s, mode);
-	default:
-		setenv("SHMX_WORKERS", s, 1);
-		return cli_check_env();
+	default: return check_env(s);
 	}
 }
 
@@ -131,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	which = data[0] % 4;
+	if (which == 3 && size > 4096)
+		return 0; /* beyond check_env's buffer */
 	s = fuzz_cstr(data + 1, size - 1);
 	mem = open_memstream(&out, &len);
 	if (!mem)
@@ -141,7 +158,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(mem);
 	check_output(out, len, rc != 0);
 	check(which, s, rc, u, mode);
-	unsetenv("SHMX_WORKERS");
 	free(out);
 	free(s);
 	return 0;
