@@ -29,18 +29,26 @@
  *                   or pread): EIO
  *   rename          publishing an output: EIO
  *   fork            starting a worker (pool.c): EAGAIN
- *   uring-setup     io_uring_queue_init: -ENOSYS (pread instead)
+ *   uring-setup     io_uring_queue_init of a stream's reads (pread
+ *                   instead) or of the streamed writer (writer.c: pwrite
+ *                   instead): -ENOSYS
  *   uring-register  registering a stream's buffers: -ENOMEM (plain
  *                   buffers instead)
  *   worker-chunk:K  (pool.c) the worker about to compute chunk K dies of
  *                   $SHMX_FAULT_SIGNAL (KILL, SEGV or TERM; default KILL)
  *   stream-short:N, stream-again:K, stream-eio:K, stream-einval:K,
  *   stream-ecanceled:K   shape a stream's reads (stream.c)
+ *   write-short:N, write-eio:K, write-enospc:K, write-einval:K
+ *                   shape the streamed writer's writes (writer.h)
+ *
+ * Not hooked yet: the pool's control page and run.c's anonymous shared
+ * mappings (partial results, an in-memory result, the stream notes).
  *
  * Every failure must give one "shmx: error:" line (exit 1) and leave no
  * temporary, segment or process behind; uring-setup, uring-register and
  * the O_DIRECT reopen fall back, so the run must succeed with the same
  * bits and --stats must say why (tests/py/test_fault_sweep.py).
+ * `shmx --version` says "fault injection: on" in builds with the hooks.
  *
  * SHMX_FAULT_LOG=PATH (test builds) appends a line "site call pid" to PATH
  * for each call made to fail, so that a sweep can tell a failed Nth call
