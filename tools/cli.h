@@ -28,9 +28,14 @@ int cli_parse_mode(const char *s, unsigned *out);
 /* "42s", "7m", "3h", "2d": how long ago mtime was. */
 void cli_format_age(time_t mtime, char *buf, size_t len);
 
-/* Print an array's values, one row per line (at most head rows). */
-void cli_print_rows(const void *data, enum shmx_dtype t,
-		    const struct shmx_shape *s, uint64_t head);
+/* Print an array's values to stdout, one row per line (at most head
+ * rows), resuming after EINTR and short writes.  0, or -errno when stdout
+ * cannot be written. */
+int cli_print_rows(const void *data, enum shmx_dtype t,
+		   const struct shmx_shape *s, uint64_t head);
+/* Print "shmx: error: cannot write to stdout: ..." for cli_print_rows's
+ * rc and return EXIT_RUNTIME. */
+int cli_stdout_error(int rc);
 
 /* $SHMX_WORKERS, when set, must be a worker count (the library would
  * quietly ignore a bad one).  0, or prints the error and returns

@@ -1,10 +1,19 @@
 /* tools/cmd_cat.c - `shmx cat`: values as text, one row per line.
  *
  * Floats print with %.17g, so the text round-trips to the same bits;
- * integers in full. */
+ * integers in full.
+ *
+ * Rows go to fd 1 through our own buffer and write(2), not stdio: stdio
+ * drops what it holds when a write fails with EINTR (a signal handler
+ * installed without SA_RESTART, as SHMX_SIGNAL_STORM's) and only sets an
+ * error flag that a later successful fflush does not report, so output
+ * was lost with exit 0.  Here EINTR and short writes are resumed, and any
+ * other failure is the command's. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -14,39 +23,89 @@ static const char help[] =
 	"  --head N   print only the first N rows\n"
 	"  --dtype T --shape S   read a raw file\n";
 
-/* Print element i of data (dtype t), preceded by sep. */
-static void print_value(const void *data, enum shmx_dtype t, uint64_t i)
+struct out {
+	char buf[1 << 16];
+	size_t len;
+	int err; /* the first errno, 0 while all is well */
+};
+
+#define VALUE_MAX 32 /* "%.17g" of a double, or an int64, and a separator */
+
+static void out_flush(struct out *o)
 {
-	switch (t) {
-	case SHMX_I8: printf("%d", ((const int8_t *)data)[i]); break;
-	case SHMX_I16: printf("%d", ((const int16_t *)data)[i]); break;
-	case SHMX_I32: printf("%" PRId32, ((const int32_t *)data)[i]); break;
-	case SHMX_I64: printf("%" PRId64, ((const int64_t *)data)[i]); break;
-	case SHMX_U8: printf("%u", ((const uint8_t *)data)[i]); break;
-	case SHMX_U16: printf("%u", ((const uint16_t *)data)[i]); break;
-	case SHMX_U32: printf("%" PRIu32, ((const uint32_t *)data)[i]); break;
-	case SHMX_U64: printf("%" PRIu64, ((const uint64_t *)data)[i]); break;
-	case SHMX_F32: printf("%.17g", (double)((const float *)data)[i]); break;
-	case SHMX_F64: printf("%.17g", ((const double *)data)[i]); break;
-	default: break;
+	size_t done = 0;
+
+	while (!o->err && done < o->len) {
+		ssize_t n = write(STDOUT_FILENO, o->buf + done, o->len - done);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n == 0)
+			o->err = EIO;
+		else if (errno != EINTR)
+			o->err = errno;
 	}
+	o->len = 0;
 }
 
-void cli_print_rows(const void *data, enum shmx_dtype t,
-		    const struct shmx_shape *s, uint64_t head)
+/* Append element i of data (dtype t), after sep (0 for none). */
+static void put_value(struct out *o, const void *data, enum shmx_dtype t,
+		      uint64_t i, char sep)
 {
+	char *p;
+	size_t room;
+	int n = 0;
+
+	if (sizeof(o->buf) - o->len < VALUE_MAX)
+		out_flush(o);
+	if (sep)
+		o->buf[o->len++] = sep;
+	p = o->buf + o->len;
+	room = sizeof(o->buf) - o->len;
+	switch (t) {
+	case SHMX_I8: n = snprintf(p, room, "%d", ((const int8_t *)data)[i]); break;
+	case SHMX_I16: n = snprintf(p, room, "%d", ((const int16_t *)data)[i]); break;
+	case SHMX_I32: n = snprintf(p, room, "%" PRId32, ((const int32_t *)data)[i]); break;
+	case SHMX_I64: n = snprintf(p, room, "%" PRId64, ((const int64_t *)data)[i]); break;
+	case SHMX_U8: n = snprintf(p, room, "%u", ((const uint8_t *)data)[i]); break;
+	case SHMX_U16: n = snprintf(p, room, "%u", ((const uint16_t *)data)[i]); break;
+	case SHMX_U32: n = snprintf(p, room, "%" PRIu32, ((const uint32_t *)data)[i]); break;
+	case SHMX_U64: n = snprintf(p, room, "%" PRIu64, ((const uint64_t *)data)[i]); break;
+	case SHMX_F32: n = snprintf(p, room, "%.17g", (double)((const float *)data)[i]); break;
+	case SHMX_F64: n = snprintf(p, room, "%.17g", ((const double *)data)[i]); break;
+	default: break;
+	}
+	o->len += n > 0 ? (size_t)n : 0;
+}
+
+int cli_print_rows(const void *data, enum shmx_dtype t,
+		   const struct shmx_shape *s, uint64_t head)
+{
+	static struct out o;
 	uint64_t rows = shmx_shape_rows(s), cols = shmx_shape_cols(s);
 
+	if (fflush(stdout)) /* whatever stdio holds goes first */
+		return -EIO;
+	o.len = 0;
+	o.err = 0;
 	if (head < rows)
 		rows = head;
-	for (uint64_t r = 0; r < rows; r++) {
-		for (uint64_t c = 0; c < cols; c++) {
-			if (c)
-				putchar(' ');
-			print_value(data, t, r * cols + c);
-		}
-		putchar('\n');
+	for (uint64_t r = 0; r < rows && !o.err; r++) {
+		for (uint64_t c = 0; c < cols; c++)
+			put_value(&o, data, t, r * cols + c, c ? ' ' : 0);
+		if (o.len == sizeof(o.buf))
+			out_flush(&o);
+		o.buf[o.len++] = '\n';
 	}
+	out_flush(&o);
+	return -o.err;
+}
+
+int cli_stdout_error(int rc)
+{
+	fprintf(stderr, "shmx: error: cannot write to stdout: %s\n",
+		strerror(-rc));
+	return EXIT_RUNTIME;
 }
 
 int cmd_cat(int argc, char **argv)
@@ -58,12 +117,11 @@ int cmd_cat(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static char buf[1 << 16];
 	struct shmx_open_opts o = { 0 };
 	struct shmx_error err = { 0 };
 	struct shmx_array *a;
 	uint64_t head = UINT64_MAX;
-	int c, have_t = 0, have_s = 0;
+	int c, rc, have_t = 0, have_s = 0;
 
 	while ((c = cli_getopt("cat", argc, argv, "n:t:s:h", opts)) != -1) {
 		switch (c) {
@@ -94,9 +152,8 @@ int cmd_cat(int argc, char **argv)
 	o.raw = have_t;
 	if (shmx_array_open(argv[optind], &o, &a, &err))
 		return cli_error(&err);
-	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
-	cli_print_rows(shmx_array_data(a), shmx_array_dtype(a),
-		       shmx_array_shape(a), head);
+	rc = cli_print_rows(shmx_array_data(a), shmx_array_dtype(a),
+			    shmx_array_shape(a), head);
 	shmx_array_close(a);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+	return rc ? cli_stdout_error(rc) : EXIT_OK;
 }

@@ -160,7 +160,6 @@ static int parse(int argc, char **argv, struct run_args *a)
 
 int cmd_run(int argc, char **argv)
 {
-	static char buf[1 << 16];
 	struct run_args a = { 0 };
 	struct shmx_error err = { 0 };
 	struct shmx_result res;
@@ -172,10 +171,10 @@ int cmd_run(int argc, char **argv)
 		return cli_error(&err);
 	if (a.stats)
 		shmx_stats_print_json(&res.stats, stderr);
-	if (!a.o.output && !a.o.in_place) {
-		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
-		cli_print_rows(res.data, res.dtype, &res.shape, UINT64_MAX);
-	}
+	if (!a.o.output && !a.o.in_place)
+		rc = cli_print_rows(res.data, res.dtype, &res.shape, UINT64_MAX);
 	shmx_result_free(&res);
+	if (rc)
+		return cli_stdout_error(rc);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
