@@ -3,13 +3,21 @@
 The binary comes from $SHMX (ctest sets it); run by hand with
     SHMX=build/tools/shmx /usr/bin/python3 -m unittest discover -s tests/py -p 'test_*.py'
 
+$SHMX_WRAP, when set, is a command that run() puts in front of every shmx
+it starts (scripts/test runs the CLI tests under valgrind this way:
+SHMX_WRAP="valgrind --error-exitcode=99 ..."); run()'s timeouts are then
+ten times longer.  Tests that start shmx themselves (Popen, to signal it)
+are not wrapped.
+
 Every segment a test names carries the marker "shmxpy-<pid>-", and
 ShmxTestCase checks after each test that no name with that marker is left
 in /dev/shm (temporaries included: they embed the target's name).  Only our
 own names are compared: /dev/shm is shared with the Criterion tests that
 ctest runs in parallel and with anything else on the machine.
 """
+import json
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -33,6 +41,7 @@ def shmx_binary():
 
 
 SHMX = shmx_binary()
+WRAP = shlex.split(os.environ.get("SHMX_WRAP", ""))
 
 
 class Result:
@@ -45,18 +54,46 @@ class Result:
 
 
 def run(*args, cwd=None, env=None, timeout=60):
-    """Run shmx with args; never raises on a non-zero exit."""
+    """Run shmx with args (behind $SHMX_WRAP); never raises on a non-zero
+    exit."""
     full_env = dict(os.environ)
     full_env.pop("SHMX_SHM_DIR", None)
     if env:
         full_env.update(env)
-    proc = subprocess.run([SHMX] + [str(a) for a in args], cwd=cwd,
+    proc = subprocess.run(WRAP + [SHMX] + [str(a) for a in args], cwd=cwd,
                           env=full_env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout)
+                          stderr=subprocess.PIPE,
+                          timeout=timeout * 10 if WRAP else timeout)
     return Result(proc)
 
 
 shmx = run
+
+_hooks = None
+
+
+def fault_hooks():
+    """Whether this shmx has the SHMX_FAULT test hooks (Release builds do
+    not): its --version says "fault injection: on" or "off"; a build that
+    says neither is asked by injecting a worker death into a tiny gen."""
+    global _hooks
+    if _hooks is None:
+        out = subprocess.run([SHMX, "--version"], stdout=subprocess.PIPE,
+                             text=True).stdout
+        if "fault injection:" in out:
+            _hooks = "fault injection: on" in out
+        else:
+            with tempfile.TemporaryDirectory(prefix="shmx-probe-") as d:
+                env = dict(os.environ, SHMX_FAULT="worker-chunk:0")
+                p = subprocess.run(
+                    [SHMX, "gen", "-o", os.path.join(d, "p.npy"), "-s", "1",
+                     "-j", "1", "--stats"], env=env, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True)
+                try:
+                    _hooks = json.loads(p.stderr)["deaths"] == 1
+                except (ValueError, KeyError):
+                    _hooks = False
+    return _hooks
 
 
 def ours():
