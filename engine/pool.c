@@ -127,8 +127,9 @@ static int ctl_map(struct ctl *c, unsigned nslots, uint64_t nchunks)
 {
 	size_t len = sizeof(struct ctl_header) + nslots * sizeof(struct ctl_worker) +
 		     nchunks * (sizeof(uint64_t) + 1);
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char *p = shmx__fault_hit("mmap") ? (errno = ENOMEM, MAP_FAILED)
+		  : mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
@@ -622,9 +623,10 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 	int rc;
 
 	s.nslots = o->workers + o->retries;
-	if (ctl_map(&s.c, s.nslots, t->plan->nchunks) < 0)
-		return shmx__fail(err, -errno, "%s: cannot map the control page",
-				  o->what);
+	rc = ctl_map(&s.c, s.nslots, t->plan->nchunks);
+	if (rc < 0)
+		return shmx__fail(err, rc, "%s: cannot map the control page: %s",
+				  o->what, strerror(-rc));
 	fault_parse(&s.fault);
 	shmx__fault_storm();
 	/* without perf control the gate is open from the start */

@@ -20,6 +20,7 @@
 #include "shmx/npy.h"
 #include "shmx/run.h"
 #include "kernels/kernel.h"
+#include "fault.h"
 #include "output.h"
 #include "plan.h"
 #include "pool.h"
@@ -46,10 +47,15 @@ struct run {
 	struct shmx__src_shared *shared; /* streaming: workers' notes */
 };
 
+/* Memory the workers write and the parent reads (NULL, errno set). */
 static void *map_shared(uint64_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *p;
+
+	if (shmx__fault_hit("mmap"))
+		return errno = ENOMEM, NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -133,7 +139,8 @@ static int choose_source(struct run *r, const char *source,
 		return 0;
 	r->shared = map_shared(sizeof(*r->shared));
 	if (!r->shared)
-		return shmx__fail(err, -errno, "cannot map: %s", strerror(errno));
+		return shmx__fail(err, -errno, "%s: cannot map the workers' "
+				  "notes: %s", source, strerror(errno));
 	r->stream = (struct shmx__stream_src){
 		.fd = shmx_array_fd(r->in),
 		.data_offset = shmx_array_data_offset(r->in),
@@ -186,7 +193,7 @@ static int check_in_place(struct run *r, struct shmx_error *err)
 }
 
 /* Decide where results go: the input, a new target, or memory. */
-static int open_sink(struct run *r, struct shmx_error *err)
+static int open_sink(struct run *r, const char *op, struct shmx_error *err)
 {
 	int rc;
 
@@ -211,8 +218,8 @@ static int open_sink(struct run *r, struct shmx_error *err)
 		return 0;
 	r->anon = map_shared(r->anon_len);
 	if (!r->anon)
-		return shmx__fail(err, -errno, "cannot map the result: %s",
-				  strerror(errno));
+		return shmx__fail(err, -errno, "%s: cannot map the result: %s",
+				  op, strerror(errno));
 	r->out_data = r->anon;
 	return 0;
 }
@@ -254,10 +261,10 @@ static int setup(struct run *r, const char *op, const char *source,
 		r->partials = map_shared(r->partials_len);
 		if (!r->partials)
 			return shmx__fail(err, -errno,
-					  "cannot map partial results: %s",
-					  strerror(errno));
+					  "%s: cannot map partial results: %s",
+					  op, strerror(errno));
 	}
-	rc = open_sink(r, err);
+	rc = open_sink(r, op, err);
 	if (!rc)
 		choose_writes(r);
 	return rc;

@@ -417,7 +417,8 @@ static int alloc_slots(struct shmx__writer *w, unsigned asked,
 		w->depth--;
 	w->slots = shmx__calloc(w->depth, sizeof(*w->slots));
 	if (!w->slots)
-		return shmx__fail(err, -ENOMEM, "out of memory");
+		return shmx__fail(err, -ENOMEM, "%s: out of memory for the "
+				  "write buffers", w->what);
 	for (unsigned i = 0; i < w->depth; i++) {
 		w->slots[i].buf = shmx__aligned_alloc(BLOCK, w->buf_bytes);
 		if (!w->slots[i].buf)
@@ -487,7 +488,8 @@ int shmx__writer_open(struct shmx__writer **out,
 
 	*out = NULL;
 	if (!w)
-		return shmx__fail(err, -ENOMEM, "out of memory");
+		return shmx__fail(err, -ENOMEM, "%s: out of memory for a writer",
+				  o->what ? o->what : "output");
 	snprintf(w->what, sizeof(w->what), "%s", o->what ? o->what : "output");
 	w->fd = o->fd;
 	w->direct_fd = -1;
