@@ -211,7 +211,7 @@ class WorkerKilled(StressCase):
             retries = (1, 0)[(i // 2) % 2]
             out = self.name(f"wk{i}")
             p = self.start(out, job, "--retries", retries)
-            time.sleep(self.rng.uniform(0, 0.25))
+            time.sleep(self.rng.uniform(0.005, 0.15))
             kids = children(p.pid)
             if kids:
                 os.kill(self.rng.choice(kids), signal.SIGKILL)
