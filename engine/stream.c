@@ -142,21 +142,7 @@ static uint64_t row_align(uint64_t row_bytes)
 }
 
 /* Append why a fallback was taken to stats.fallback ("a; b"). */
-__attribute__((format(printf, 2, 3))) static void
-note(struct shmx__stream *s, const char *fmt, ...)
-{
-	char *f = s->st.fallback;
-	size_t used = strlen(f);
-	va_list ap;
-
-	if (used && used + 2 < sizeof(s->st.fallback)) {
-		memcpy(f + used, "; ", 3);
-		used += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(f + used, sizeof(s->st.fallback) - used, fmt, ap);
-	va_end(ap);
-}
+#define note(s, ...) shmx__note((s)->st.fallback, sizeof((s)->st.fallback), __VA_ARGS__)
 
 static void fault_parse(struct fault *f)
 {
