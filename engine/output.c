@@ -84,11 +84,35 @@ static int move_into_place(const char *from, const char *to, int replace)
 	return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
 
-static int target_exists(const struct shmx_target *t)
+/* What may stand at the target's name: nothing (0), something we may
+ * replace with --force (1), or something another user owns (-1).  Root
+ * could rename over another user's array in a sticky /dev/shm; shmx does
+ * not: --force replaces the caller's own arrays only. */
+static int target_state(const struct shmx_target *t, uid_t *owner)
 {
 	struct stat st;
 
-	return fstatat(AT_FDCWD, t->path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (fstatat(AT_FDCWD, t->path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	*owner = st.st_uid;
+	return st.st_uid == geteuid() ? 1 : -1;
+}
+
+static int check_target(const struct shmx_output *o, const char *spec,
+			struct shmx_error *err)
+{
+	uid_t owner = 0;
+	int state = target_state(&o->target, &owner);
+
+	if (state < 0)
+		return shmx__fail(err, -EEXIST,
+				  "%s: already exists and belongs to another "
+				  "user (uid %ld): not replaced", spec, (long)owner);
+	if (state > 0 && !o->force)
+		return shmx__fail(err, -EEXIST,
+				  "%s: already exists (use --force to replace it)",
+				  spec);
+	return 0;
 }
 
 static int fail_errno(struct shmx_error *err, int e, const struct shmx_output *o,
@@ -164,10 +188,8 @@ int shmx__output_create(const char *spec, enum shmx_dtype t,
 	rc = shmx_target_parse(spec, &o->target, err);
 	if (!rc && shmx_shape_bytes(s, t, &bytes) < 0)
 		rc = shmx__fail(err, SHMX_ESHAPE, "%s: shape overflows", spec);
-	if (!rc && !o->force && target_exists(&o->target))
-		rc = shmx__fail(err, -EEXIST,
-				"%s: already exists (use --force to replace it)",
-				spec);
+	if (!rc)
+		rc = check_target(o, spec, err);
 	if (!rc) {
 		/* an empty array gets one pad byte: numpy's mmap cannot map
 		 * zero bytes at the very end of a file (see npy.h) */

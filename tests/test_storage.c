@@ -729,6 +729,59 @@ Test(storage, force_replaces_the_target_atomically)
 	cr_expect_eq(count_temporaries(dir), 0);
 }
 
+/* An array another user made at the target's name is never replaced, not
+ * even with --force and not even by root (who could rename over it in a
+ * sticky /dev/shm): the message says whose it is, and it keeps its bytes,
+ * inode and owner. */
+static void expect_not_replaced(const char *spec, const char *path)
+{
+	struct shmx_shape s = { 1, { 2, 0 } };
+	struct shmx_create_opts force = { .force = 1 };
+	struct shmx_error err = { 0 };
+	struct shmx_output *o = NULL;
+	struct stat before, after;
+	char want[512];
+
+	make_array(spec, SHMX_F64, "3", SHMX_FILL_RANGE);
+	if (chown(path, 65534, 65534) != 0) {
+		unlink(path);
+		cr_skip_test("cannot give a file to uid 65534 here (not root)");
+	}
+	cr_assert_eq(stat(path, &before), 0);
+	snprintf(want, sizeof(want), "%s: already exists and belongs to another "
+		 "user (uid 65534): not replaced", spec);
+	for (int f = 0; f < 2; f++) {
+		cr_expect_eq(shmx_output_create(spec, SHMX_I32, &s, f ? &force : NULL,
+						&o, &err), -EEXIST);
+		cr_expect_str_eq(err.msg, want);
+		cr_expect_null(o);
+	}
+	cr_assert_eq(stat(path, &after), 0);
+	cr_expect_eq(after.st_ino, before.st_ino);
+	cr_expect_eq(after.st_uid, 65534u);
+	cr_expect_eq(after.st_mtime, before.st_mtime);
+	cr_expect_eq(count_temporaries(dir), 0);
+	unlink(path);
+}
+
+Test(storage, force_never_replaces_another_users_file)
+{
+	char path[128];
+
+	in_dir(path, sizeof(path), "theirs.npy");
+	expect_not_replaced(path, path);
+}
+
+Test(storage, force_never_replaces_another_users_segment)
+{
+	char name[64], spec[80], path[128];
+
+	test_shm_name(name, sizeof(name), "theirs");
+	snprintf(spec, sizeof(spec), "shm://%s", name);
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	expect_not_replaced(spec, path);
+}
+
 Test(storage, discard_leaves_nothing)
 {
 	char path[128], *before, *after;

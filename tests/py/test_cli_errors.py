@@ -156,6 +156,29 @@ class BadInput(ShmxTestCase):
         self.assertEqual(os.path.getsize(self.shm_path("e")), 4096 + 40)
         self.ok("rm", self.spec("e"))
 
+    def test_another_users_array_is_never_replaced(self):
+        self.ok("gen", "-o", self.spec("theirs"), "-s", "3", "--fill", "range")
+        path = self.shm_path("theirs")
+        try:
+            os.chown(path, 65534, 65534)
+        except PermissionError:
+            os.unlink(path)
+            self.skipTest("cannot give a segment to uid 65534 (not root)")
+        before = fingerprint(path)
+        msg = ("%s: already exists and belongs to another user (uid 65534): "
+               "not replaced" % self.spec("theirs"))
+        src = self.path("in.npy")
+        self.ok("gen", "-o", src, "-s", "3")
+        for args in (["gen", "-o", self.spec("theirs"), "-s", "5", "--force"],
+                     ["run", "scale:2", src, "-o", self.spec("theirs"),
+                      "--force"],
+                     ["load", src, "-o", self.spec("theirs"), "--force"]):
+            with self.subTest(args=args[0]):
+                self.fails(args, 2, msg)
+                self.assertEqual(fingerprint(path), before)
+                self.assertEqual(os.stat(path).st_uid, 65534)
+        os.unlink(path)
+
     def test_rm_keeps_what_is_not_an_array(self):
         path = self.shm_path("plain")
         with open(path, "w") as f:
