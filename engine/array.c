@@ -10,6 +10,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -159,6 +162,7 @@ int shmx_array_open(const char *spec, const struct shmx_open_opts *opts,
 	struct shmx_array *a;
 	int rc;
 
+	shmx__fault_storm(); /* test builds: EINTR for load, cat, info too */
 	a = shmx__calloc(1, sizeof(*a));
 	if (!a)
 		return shmx__fail(err, -ENOMEM, "%s: out of memory", spec);
@@ -228,4 +232,52 @@ int shmx_array_fd(const struct shmx_array *a)
 uint64_t shmx_array_data_offset(const struct shmx_array *a)
 {
 	return a->data_offset;
+}
+
+/* shmx_array_read: a SIGBUS while copying out of the mapping (the file
+ * was truncated under it) jumps back here instead of killing the process.
+ * One copy at a time per process: the CLI's parent is single-threaded. */
+static sigjmp_buf *volatile bus_jump;
+
+static void on_bus(int sig)
+{
+	if (bus_jump)
+		siglongjmp(*bus_jump, 1);
+	signal(sig, SIG_DFL); /* not ours: die of it as before */
+	raise(sig);
+}
+
+int shmx_array_read(const struct shmx_array *a, uint64_t off, void *dst,
+		    uint64_t len, struct shmx_error *err)
+{
+	struct sigaction sa, old;
+	sigjmp_buf jb;
+	uint64_t end;
+	struct stat st;
+
+	if (shmx__add_u64(off, len, &end) < 0 || end > a->data_bytes)
+		return shmx__fail(err, -EINVAL, "%s: bytes [%llu, +%llu) are "
+				  "outside the array", a->target.spec,
+				  (unsigned long long)off, (unsigned long long)len);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_bus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(jb, 1)) {
+		bus_jump = NULL;
+		sigaction(SIGBUS, &old, NULL);
+		if (fstat(a->fd, &st) < 0)
+			st.st_size = -1;
+		return shmx__fail(err, SHMX_ETRUNCATED,
+				  "%s: the input shrank while it was read (now "
+				  "%jd bytes, it had %llu)", a->target.spec,
+				  (intmax_t)st.st_size,
+				  (unsigned long long)(a->data_offset + a->data_bytes));
+	}
+	bus_jump = &jb;
+	if (len)
+		memcpy(dst, (const char *)shmx_array_data(a) + off, len);
+	bus_jump = NULL;
+	sigaction(SIGBUS, &old, NULL);
+	return 0;
 }

@@ -45,7 +45,7 @@ int shmx_gen(const char *spec, enum shmx_dtype t, const struct shmx_shape *s,
 	struct shmx__plan plan;
 	struct shmx__pool_task task = { .plan = &plan, .run = gen_chunk,
 					.ctx = &g };
-	struct shmx__pool_opts po = { .what = "gen" };
+	struct shmx__pool_opts po = { .what = "gen", .input = "the output" };
 	struct shmx_output *out;
 	double t0 = shmx__now(), t1, t2;
 	int rc;

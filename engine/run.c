@@ -329,6 +329,7 @@ static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
 		.retries = shmx__retries_for(r->o->retries),
 		.progress = r->o->progress,
 		.what = op,
+		.input = shmx_array_target(r->in)->spec,
 		.perf = r->perf.ctl_fd >= 0 ? &r->perf : NULL,
 	};
 

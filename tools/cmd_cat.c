@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,6 +109,48 @@ int cli_stdout_error(int rc)
 	return EXIT_RUNTIME;
 }
 
+/* Print the first `head` rows of a, a block at a time: each block is
+ * copied out with shmx_array_read, so an input truncated under us is an
+ * error message rather than a SIGBUS. */
+static int print_array(const struct shmx_array *a, uint64_t head,
+		       struct shmx_error *err)
+{
+	const struct shmx_shape *s = shmx_array_shape(a);
+	enum shmx_dtype t = shmx_array_dtype(a);
+	uint64_t rows = shmx_shape_rows(s), cols = shmx_shape_cols(s);
+	uint64_t row_bytes = cols * shmx_dtype_size(t), step;
+	struct shmx_shape block = { 2, { 0, cols } };
+	char *buf;
+	int rc = 0;
+
+	if (head < rows)
+		rows = head;
+	if (!row_bytes || !rows) { /* nothing to read: rows of nothing */
+		block.dim[0] = rows;
+		rc = cli_print_rows(NULL, t, &block, rows);
+		return rc ? cli_stdout_error(rc) : EXIT_OK;
+	}
+	step = (1u << 20) / row_bytes ? (1u << 20) / row_bytes : 1;
+	buf = malloc(step * row_bytes);
+	if (!buf) {
+		err->code = -ENOMEM;
+		snprintf(err->msg, sizeof(err->msg), "cat: out of memory");
+		return cli_error(err);
+	}
+	for (uint64_t r = 0; r < rows && !rc; r += step) {
+		block.dim[0] = rows - r < step ? rows - r : step;
+		rc = shmx_array_read(a, r * row_bytes, buf,
+				     block.dim[0] * row_bytes, err);
+		if (rc) {
+			free(buf);
+			return cli_error(err);
+		}
+		rc = cli_print_rows(buf, t, &block, UINT64_MAX);
+	}
+	free(buf);
+	return rc ? cli_stdout_error(rc) : EXIT_OK;
+}
+
 int cmd_cat(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -152,8 +195,7 @@ int cmd_cat(int argc, char **argv)
 	o.raw = have_t;
 	if (shmx_array_open(argv[optind], &o, &a, &err))
 		return cli_error(&err);
-	rc = cli_print_rows(shmx_array_data(a), shmx_array_dtype(a),
-			    shmx_array_shape(a), head);
+	rc = print_array(a, head, &err);
 	shmx_array_close(a);
-	return rc ? cli_stdout_error(rc) : EXIT_OK;
+	return rc;
 }

@@ -89,10 +89,13 @@ int cmd_load(int argc, char **argv)
 	rc = shmx_output_create(a.output, shmx_array_dtype(in),
 				shmx_array_shape(in), &a.create, &out, &err);
 	if (!rc) {
-		if (shmx_array_nbytes(in))
-			memcpy(shmx_output_data(out), shmx_array_data(in),
-			       shmx_array_nbytes(in));
-		rc = shmx_output_publish(out, &err);
+		/* guarded: an input truncated under us is an error, not SIGBUS */
+		rc = shmx_array_read(in, 0, shmx_output_data(out),
+				     shmx_array_nbytes(in), &err);
+		if (rc)
+			shmx_output_discard(out);
+		else
+			rc = shmx_output_publish(out, &err);
 	}
 	shmx_array_close(in);
 	return rc ? cli_error(&err) : EXIT_OK;

@@ -60,6 +60,11 @@ SHMX_API const struct shmx_target *shmx_array_target(const struct shmx_array *a)
 /* File descriptor of the open input (for streaming), owned by a. */
 SHMX_API int shmx_array_fd(const struct shmx_array *a);
 SHMX_API uint64_t shmx_array_data_offset(const struct shmx_array *a);
+/* Copy len bytes of a's data, from byte off, into dst.  A file truncated
+ * under the mapping is SHMX_ETRUNCATED with a message, not a SIGBUS that
+ * kills the process.  Not thread-safe (it owns SIGBUS while it copies). */
+SHMX_API int shmx_array_read(const struct shmx_array *a, uint64_t off,
+			     void *dst, uint64_t len, struct shmx_error *err);
 
 struct shmx_create_opts {
 	int force;   /* replace an existing target */

@@ -545,6 +545,47 @@ class Truncated(StressCase):
         self.finish()
         self.assertGreater(hits, 0, "no run saw its input shrink")
 
+    def test_an_input_truncated_during_load_or_cat(self):
+        # the parent copies (load) or prints (cat) from its own mapping:
+        # a SIGBUS there becomes an error line, exit 1, nothing published
+        src = os.path.join(M["dir"], "cut-load.npy")
+        hits = {"load": 0, "cat": 0}
+        for i in range(max(4, ITER // 5)):
+            cmd = ("load", "cat")[i % 2]
+            self.iterations += 1
+            shutil.copyfile(M["file"], src)
+            out = self.name(f"tl{i}")
+            args = ["load", src, "-o", "shm://" + out] if cmd == "load" \
+                else ["cat", src]
+            p = subprocess.Popen([SHMX, *args], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+            time.sleep(self.rng.uniform(0, 0.01 if cmd == "load" else 0.1))
+            os.truncate(src, self.rng.choice((0, 4096, 4096 + 8 * 1000)))
+            _, err = p.communicate(timeout=60)
+            if p.returncode == 1:
+                hits[cmd] += 1
+                self.count(f"{cmd}: exit 1, shrank")
+                self.check_one_error_line(i, err, src,
+                                          "shrank while it was read")
+            elif p.returncode == 0:
+                self.count(f"{cmd}: finished before the cut")
+            elif p.returncode == 2:  # cut before it opened: a bad input
+                self.count(f"{cmd}: cut before the open")
+                self.check_one_error_line(i, err, src)
+            else:
+                self.failed(i, f"{cmd}: exit {p.returncode}: {err.strip()}")
+            if cmd == "load":
+                if p.returncode and os.path.exists(shm_file(out)):
+                    self.failed(i, "load published after the input shrank")
+                if os.path.exists(shm_file(out)):
+                    os.unlink(shm_file(out))
+            if temporaries_of(p.pid):
+                self.failed(i, "temporary left")
+        os.unlink(src)
+        self.finish()
+        self.assertGreater(hits["load"] + hits["cat"], 0,
+                           "no load or cat saw its input shrink")
+
 
 if __name__ == "__main__":
     unittest.main()
