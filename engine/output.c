@@ -62,10 +62,18 @@ static int truncate_to(int fd, off_t len)
 	return ftruncate(fd, len);
 }
 
+/* A signal can interrupt a long fallocate (the kernel zeroes tmpfs pages
+ * in it); what it reserved stays reserved, so asking again is safe. */
 static int reserve(int fd, off_t off, off_t len)
 {
-	return shmx__fault_hit("fallocate") ? ENOSPC
-					    : posix_fallocate(fd, off, len);
+	int e;
+
+	if (shmx__fault_hit("fallocate"))
+		return ENOSPC;
+	do
+		e = posix_fallocate(fd, off, len);
+	while (e == EINTR);
+	return e;
 }
 
 static void *map_rw(int fd, size_t len)
