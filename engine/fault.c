@@ -149,3 +149,12 @@ void shmx__fault_storm(void)
 }
 
 #endif
+
+int shmx__fault_code(const struct shmx__fault_code *t, size_t n,
+		     uint64_t *at, bool *persist)
+{
+	for (size_t i = 0; i < n; i++)
+		if (shmx__fault_arg(t[i].site, at, persist))
+			return t[i].code;
+	return 0;
+}

@@ -62,6 +62,7 @@
 #define SHMX_ENGINE_FAULT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Whether this build has the hooks at all (tests skip otherwise). */
@@ -73,6 +74,17 @@ bool shmx__fault_hit(const char *site);
 /* Whether site is the armed one; if so *n is its N and *persist (if not
  * NULL) says whether :persist was given. */
 bool shmx__fault_arg(const char *site, uint64_t *n, bool *persist);
+
+/* A site that fails with an error code, for tables of them. */
+struct shmx__fault_code {
+	const char *site;
+	int code; /* negative errno */
+};
+
+/* Which of the n sites in t is armed: its code, with *at its N and
+ * *persist (if not NULL) its :persist; 0 when none is. */
+int shmx__fault_code(const struct shmx__fault_code *t, size_t n,
+		     uint64_t *at, bool *persist);
 
 /* Start the SHMX_SIGNAL_STORM timer in this process, if asked for.  Timers
  * are not inherited across fork: workers call this again. */

@@ -146,26 +146,22 @@ static uint64_t row_align(uint64_t row_bytes)
 
 static void fault_parse(struct fault *f)
 {
-	static const struct {
-		const char *site;
-		int code;
-	} fails[] = {
+	static const struct shmx__fault_code fails[] = {
 		{ "stream-eio", -EIO },
 		{ "stream-einval", -EINVAL },
 		{ "stream-ecanceled", -ECANCELED },
 	};
-	uint64_t n;
+	uint64_t n = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (shmx__fault_arg("stream-short", &n, NULL))
 		f->short_cap = n;
 	if (shmx__fault_arg("stream-again", &n, NULL))
 		f->again_every = (unsigned)n;
-	for (size_t i = 0; i < sizeof(fails) / sizeof(*fails); i++)
-		if (shmx__fault_arg(fails[i].site, &n, NULL)) {
-			f->fail_at = (unsigned)n;
-			f->fail_code = fails[i].code;
-		}
+	f->fail_code = shmx__fault_code(fails, sizeof(fails) / sizeof(*fails),
+					&n, NULL);
+	if (f->fail_code)
+		f->fail_at = (unsigned)n;
 	f->armed = f->short_cap || f->again_every || f->fail_at;
 }
 

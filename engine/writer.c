@@ -76,24 +76,18 @@ struct shmx__writer {
 
 static void fault_parse(struct fault *f)
 {
-	static const struct {
-		const char *site;
-		int code;
-	} fails[] = {
+	static const struct shmx__fault_code fails[] = {
 		{ "write-eio", -EIO },
 		{ "write-enospc", -ENOSPC },
 		{ "write-einval", -EINVAL },
 	};
-	uint64_t n;
+	uint64_t n = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (shmx__fault_arg("write-short", &n, NULL))
 		f->short_cap = n;
-	for (size_t i = 0; i < sizeof(fails) / sizeof(*fails); i++)
-		if (shmx__fault_arg(fails[i].site, &n, &f->persist)) {
-			f->fail_at = n;
-			f->fail_code = fails[i].code;
-		}
+	f->fail_code = shmx__fault_code(fails, sizeof(fails) / sizeof(*fails),
+					&f->fail_at, &f->persist);
 }
 
 /* What a write "returned" once the armed fault has had its say.  EINVAL
