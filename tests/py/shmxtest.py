@@ -182,3 +182,41 @@ class ShmxTestCase(unittest.TestCase):
         self.assertEqual(len(lines), 1, r.err)
         self.assertTrue(lines[0].startswith("shmx: error: "), r.err)
         self.assertIn(message_part, lines[0])
+
+
+def disk_dir():
+    """A directory on a disk filesystem: --io stream wants O_DIRECT, which
+    tmpfs lacks.  None when there is none."""
+    for d in ("/var/tmp", "/tmp", os.getcwd()):
+        kind = subprocess.run(["stat", "-f", "-c", "%T", d],
+                              capture_output=True, text=True).stdout.strip()
+        if os.path.isdir(d) and kind not in ("tmpfs", "ramfs"):
+            return d
+    return None
+
+
+def evict(path):
+    """Drop a file's clean pages from the page cache."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+class DiskTestCase(ShmxTestCase):
+    """ShmxTestCase plus self.disk, a scratch directory on a disk
+    filesystem (skips when there is none), removed after each test."""
+
+    def setUp(self):
+        super().setUp()
+        d = disk_dir()
+        if d is None:
+            self.skipTest("no disk filesystem for O_DIRECT")
+        self._disk = tempfile.TemporaryDirectory(prefix="shmx-disk-", dir=d)
+        self.disk = self._disk.name
+
+    def tearDown(self):
+        self._disk.cleanup()
+        super().tearDown()

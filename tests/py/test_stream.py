@@ -5,12 +5,11 @@ bounded whatever the file size."""
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
 import numpy as np
 
-from shmxtest import SHMX, ShmxTestCase, shmx
+from shmxtest import SHMX, DiskTestCase, ShmxTestCase, evict, shmx
 
 OPS = ["sum", "mean", "min", "max", "sumsq", "var", "std", "argmin", "argmax",
        "nansum", "nanmean", "nanmax", "nanstd"]
@@ -19,40 +18,7 @@ NP = {"i8": np.int8, "u16": np.uint16, "i32": np.int32, "u64": np.uint64,
       "f32": np.float32, "f64": np.float64}
 
 
-def disk_dir():
-    """A directory on a real disk (O_DIRECT does not work on tmpfs)."""
-    for d in ("/var/tmp", "/tmp", os.getcwd()):
-        st = os.statvfs(d)
-        if os.path.isdir(d) and subprocess.run(
-                ["stat", "-f", "-c", "%T", d], capture_output=True,
-                text=True).stdout.strip() not in ("tmpfs", "ramfs"):
-            return d
-    return None
-
-
-def evict(path):
-    """Drop a file's clean pages from the page cache."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
-
-class StreamMatchesMmap(ShmxTestCase):
-    def setUp(self):
-        super().setUp()
-        d = disk_dir()
-        if d is None:
-            self.skipTest("no disk filesystem for O_DIRECT")
-        self._disk = tempfile.TemporaryDirectory(prefix="shmx-stream-", dir=d)
-        self.disk = self._disk.name
-
-    def tearDown(self):
-        self._disk.cleanup()
-        super().tearDown()
-
+class StreamMatchesMmap(DiskTestCase):
     def file(self, a, name="a.npy"):
         path = os.path.join(self.disk, name)
         np.save(path, a)

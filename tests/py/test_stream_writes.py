@@ -8,12 +8,10 @@ import json
 import os
 import pty
 import subprocess
-import tempfile
 
 import numpy as np
 
-from shmxtest import SHMX, ShmxTestCase, shmx
-from test_stream import disk_dir, evict
+from shmxtest import SHMX, DiskTestCase, evict, fault_hooks, shmx
 
 DTYPES = {"i8": np.int8, "u16": np.uint16, "i32": np.int32,
           "u64": np.uint64, "f32": np.float32, "f64": np.float64}
@@ -26,22 +24,7 @@ def resident_bytes(path):
     return int(out.split()[0])
 
 
-def has_faults():
-    return "fault injection: on" in shmx("--version").out
-
-
-class StreamedWrites(ShmxTestCase):
-    def setUp(self):
-        super().setUp()
-        d = disk_dir()
-        if d is None:
-            self.skipTest("no disk filesystem for O_DIRECT")
-        self._disk = tempfile.TemporaryDirectory(prefix="shmx-wr-", dir=d)
-        self.disk = self._disk.name
-
-    def tearDown(self):
-        self._disk.cleanup()
-        super().tearDown()
+class StreamedWrites(DiskTestCase):
 
     def dpath(self, name):
         return os.path.join(self.disk, name)
@@ -180,16 +163,11 @@ class StreamedWrites(ShmxTestCase):
         self.assertEqual(float(got[-1, -1]), 1.0)
 
 
-class StreamedWriteFaults(ShmxTestCase):
+class StreamedWriteFaults(DiskTestCase):
     def setUp(self):
         super().setUp()
-        d = disk_dir()
-        if d is None:
-            self.skipTest("no disk filesystem for O_DIRECT")
-        if not has_faults():
+        if not fault_hooks():
             self.skipTest("a build without fault injection")
-        self._disk = tempfile.TemporaryDirectory(prefix="shmx-wrf-", dir=d)
-        self.disk = self._disk.name
         self.a = np.random.default_rng(3).standard_normal((20011, 3))
         self.src = os.path.join(self.disk, "in.npy")
         np.save(self.src, self.a)
@@ -202,7 +180,6 @@ class StreamedWriteFaults(ShmxTestCase):
             self.assertEqual(f.read(), self.src_bytes)
         self.assertEqual([n for n in os.listdir(self.disk) if n.startswith(".shmx-")],
                          [], "a temporary was left")
-        self._disk.cleanup()
         super().tearDown()
 
     def run_map(self, fault, *args):

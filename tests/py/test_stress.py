@@ -29,7 +29,8 @@ import unittest
 
 # also when run by path (python3 -m unittest tests/py/test_stress.py)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shmxtest import MARK, SHM_DIR, SHMX, ShmxTestCase, fault_hooks, shmx
+from shmxtest import (MARK, SHM_DIR, SHMX, ShmxTestCase, disk_dir,
+                      fault_hooks, shmx)
 
 ITER = max(1, int(os.environ.get("SHMX_STRESS_ITER", "10")))
 SEED = int(os.environ.get("SHMX_STRESS_SEED", str(int(time.time()))))
@@ -68,16 +69,6 @@ def wait_gone(pids, timeout=5.0):
             return []
         time.sleep(0.005)
     return [p for p in pids if alive(p)]
-
-
-def disk_dir():
-    """A directory on a disk filesystem (--io stream wants O_DIRECT)."""
-    for d in ("/var/tmp", "/tmp"):
-        out = subprocess.run(["stat", "-f", "-c", "%T", d],
-                             stdout=subprocess.PIPE, text=True).stdout
-        if out.strip() not in ("tmpfs", "ramfs"):
-            return d
-    return None
 
 
 def shm_file(name):
