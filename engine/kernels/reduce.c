@@ -50,7 +50,7 @@ static int cols_slot_bytes(struct shmx__job *job, size_t col_bytes,
 
 	if (shmx__mul_u64(job->cols, col_bytes, &n) < 0 ||
 	    shmx__add_u64(n, SHMX__SLOT_HDR + SHMX__CACHELINE - 1, &n) < 0)
-		return shmx__fail(err, -EOVERFLOW,
+		return shmx__fail(err, SHMX_ESHAPE,
 				  "%llu columns are too many for --axis 0",
 				  (unsigned long long)job->cols);
 	job->partial_bytes = n & ~(uint64_t)(SHMX__CACHELINE - 1);

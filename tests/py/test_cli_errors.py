@@ -156,6 +156,16 @@ class BadInput(ShmxTestCase):
         self.assertEqual(os.path.getsize(self.shm_path("e")), 4096 + 40)
         self.ok("rm", self.spec("e"))
 
+    def test_a_shape_too_wide_for_axis_0_is_bad_input(self):
+        raw = self.path("empty.raw")
+        open(raw, "wb").close()
+        self.fails(["run", "sum", raw, "--dtype", "f64", "--shape",
+                    "0x4611686018427387904", "--axis", "0"], 2,
+                   "4611686018427387904 columns are too many for --axis 0")
+        r = self.ok("run", "sum", raw, "--dtype", "f64", "--shape",
+                    "0x4611686018427387904", "--axis", "1")
+        self.assertEqual(r.out, "")
+
     def test_another_users_array_is_never_replaced(self):
         self.ok("gen", "-o", self.spec("theirs"), "-s", "3", "--fill", "range")
         path = self.shm_path("theirs")
