@@ -1046,3 +1046,22 @@ Test(storage, a_forked_child_does_not_remove_its_parents_temporaries)
 	cr_expect(path_exists(path));
 	signal(SIGTERM, SIG_DFL);
 }
+
+Test(storage, array_read_copies_in_bounds_and_refuses_outside)
+{
+	char path[128];
+	struct shmx_error err = { 0 };
+	struct shmx_array *a;
+	double got[3] = { 0 };
+
+	in_dir(path, sizeof(path), "r.npy");
+	make_array(path, SHMX_F64, "4", SHMX_FILL_RANGE);
+	cr_assert_eq(shmx_array_open(path, NULL, &a, &err), 0, "%s", err.msg);
+	cr_assert_eq(shmx_array_read(a, 8, got, 24, &err), 0, "%s", err.msg);
+	cr_expect(got[0] == 1.0 && got[1] == 2.0 && got[2] == 3.0);
+	cr_expect_eq(shmx_array_read(a, 8, got, 32, &err), -EINVAL);
+	cr_expect(strstr(err.msg, "outside the array") != NULL, "%s", err.msg);
+	cr_expect_eq(shmx_array_read(a, UINT64_MAX, got, 2, &err), -EINVAL);
+	cr_expect_eq(shmx_array_read(a, 32, got, 0, &err), 0);
+	shmx_array_close(a);
+}
