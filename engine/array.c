@@ -116,7 +116,8 @@ static int check_raw(struct shmx_array *a, const struct shmx_open_opts *o,
 		return shmx__fail(err, SHMX_ESHAPE, "%s: shape overflows",
 				  a->target.spec);
 	have = a->map_len > o->raw_offset ? a->map_len - o->raw_offset : 0;
-	row_bytes = shmx_shape_cols(&o->shape) * shmx_dtype_size(o->dtype);
+	row_bytes = shmx__row_bytes(shmx_shape_cols(&o->shape),
+				    shmx_dtype_size(o->dtype));
 	if (have != bytes && row_bytes && have % row_bytes)
 		return shmx__fail(err, SHMX_ESIZE,
 				  "%s: %llu bytes is not a whole number of %s "

@@ -56,7 +56,7 @@ int shmx_gen(const char *spec, enum shmx_dtype t, const struct shmx_shape *s,
 		return rc;
 	g.out = out;
 	g.data = shmx_output_data(out);
-	task.bytes_per_row = g.cols * shmx_dtype_size(t);
+	task.bytes_per_row = shmx__row_bytes(g.cols, shmx_dtype_size(t));
 	shmx__plan_make(&plan, shmx_shape_rows(s), task.bytes_per_row,
 			o->chunk_bytes);
 	po.workers = shmx__workers_for(o->workers, plan.nchunks);

@@ -40,6 +40,17 @@ static inline int shmx__add_u64(uint64_t a, uint64_t b, uint64_t *out)
 	return __builtin_add_overflow(a, b, out) ? -75 /* EOVERFLOW */ : 0;
 }
 
+/* Bytes in a row of `cols` elements of `size` bytes, or UINT64_MAX when
+ * that overflows.  Only an array of 0 rows can have such rows (its whole
+ * size was checked), so the saturated width is never multiplied by a
+ * row count other than 0, and it still reads as "wider than any chunk". */
+static inline uint64_t shmx__row_bytes(uint64_t cols, uint64_t size)
+{
+	uint64_t w;
+
+	return shmx__mul_u64(cols, size, &w) < 0 ? UINT64_MAX : w;
+}
+
 /* Map [p, p + len) in one call (MADV_POPULATE_READ/WRITE, Linux 5.14)
  * rather than a fault per page; a no-op where the kernel lacks it. */
 void shmx__populate(void *p, size_t len, int write);

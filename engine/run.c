@@ -72,7 +72,7 @@ static uint64_t out_row_bytes(const struct shmx__job *job)
 	size_t size = shmx_dtype_size(job->out_dtype);
 
 	if (job->kernel->kind == SHMX__MAP)
-		return job->cols * size;
+		return shmx__row_bytes(job->cols, size);
 	return job->axis == SHMX__AXIS_ROWS ? size : 0;
 }
 
@@ -249,7 +249,7 @@ static int setup(struct run *r, const char *op, const char *source,
 		return rc;
 	r->in_data = r->o->in_place ? shmx_array_data_mut(r->in)
 				    : shmx_array_data(r->in);
-	r->row_bytes = r->job.cols * shmx_dtype_size(r->job.in_dtype);
+	r->row_bytes = shmx__row_bytes(r->job.cols, shmx_dtype_size(r->job.in_dtype));
 	shmx__plan_make(&r->plan, r->job.rows, r->row_bytes, r->o->chunk_bytes);
 	rc = choose_source(r, source, err);
 	if (rc)

@@ -118,18 +118,20 @@ static int print_array(const struct shmx_array *a, uint64_t head,
 	const struct shmx_shape *s = shmx_array_shape(a);
 	enum shmx_dtype t = shmx_array_dtype(a);
 	uint64_t rows = shmx_shape_rows(s), cols = shmx_shape_cols(s);
-	uint64_t row_bytes = cols * shmx_dtype_size(t), step;
+	uint64_t row_bytes, step;
 	struct shmx_shape block = { 2, { 0, cols } };
 	char *buf;
 	int rc = 0;
 
 	if (head < rows)
 		rows = head;
-	if (!row_bytes || !rows) { /* nothing to read: rows of nothing */
+	if (!cols || !rows) { /* nothing to read: rows of nothing */
 		block.dim[0] = rows;
 		rc = cli_print_rows(NULL, t, &block, rows);
 		return rc ? cli_stdout_error(rc) : EXIT_OK;
 	}
+	/* with a row to print, a row's bytes fit: the array's did */
+	row_bytes = cols * shmx_dtype_size(t);
 	step = (1u << 20) / row_bytes ? (1u << 20) / row_bytes : 1;
 	buf = malloc(step * row_bytes);
 	if (!buf) {

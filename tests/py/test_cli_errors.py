@@ -166,6 +166,27 @@ class BadInput(ShmxTestCase):
                     "0x4611686018427387904", "--axis", "1")
         self.assertEqual(r.out, "")
 
+    def test_an_empty_array_with_rows_wider_than_2_64_bytes(self):
+        # 0 x 2^62 f64: no element, but a row would be 2^65 bytes; every
+        # width computed from it must not wrap (numpy refuses this shape)
+        src, out = self.path("wide.npy"), self.path("wide2.npy")
+        self.ok("gen", "-o", src, "-s", "0x4611686018427387904")
+        self.assertEqual(self.ok("run", "sum", src).out, "0\n")
+        self.assertEqual(self.ok("run", "sum", "--axis", "1", src).out, "")
+        self.assertEqual(self.ok("cat", src).out, "")
+        self.ok("run", "scale:2", src, "-o", out)
+        with open(out, "rb") as f:
+            head = f.read(4096)
+        self.assertIn(b"'shape': (0, 4611686018427387904)", head)
+        self.assertEqual(os.path.getsize(out), 4097)  # the empty pad byte
+        raw = self.path("eight.raw")
+        with open(raw, "wb") as f:
+            f.write(bytes(8))
+        self.fails(["run", "sum", raw, "--dtype", "f64", "--shape",
+                    "0x4611686018427387904"], 2,
+                   "%s: 8 bytes is not a whole number of f64 rows of "
+                   "4611686018427387904" % raw)
+
     def test_another_users_array_is_never_replaced(self):
         self.ok("gen", "-o", self.spec("theirs"), "-s", "3", "--fill", "range")
         path = self.shm_path("theirs")
