@@ -75,6 +75,68 @@
 /* The width of the matrix view of a contiguous run: two cache lines. */
 #define WIDTH(T) (128 / sizeof(T))
 
+/* The merges of `name`: the best over the chunks' states by CMP(v, a),
+ * as in one pass, since chunks come in order and CMP keeps the earlier of
+ * equals.  IDX 0: the result is the value (COLS slot array 0: values);
+ * IDX 1: its index (slot arrays 0: indices as i64, 1: values). */
+#define DEFINE_MERGE(name, CMP, T, IDX)                                     \
+	static void name##_merge_all(const struct shmx__red_op *op,         \
+				     const char *slots, size_t stride,      \
+				     uint64_t nchunks, void *out)           \
+	{                                                                   \
+		int have = 0;                                               \
+		int64_t best_i = 0;                                         \
+		T best = 0;                                                 \
+                                                                            \
+		(void)op;                                                   \
+		for (uint64_t i = 0; i < nchunks; i++) {                    \
+			const EXT_STATE(T) *st =                            \
+				(const void *)(slots + i * stride);         \
+                                                                            \
+			if (st->n && (!have || CMP(st->val, best))) {       \
+				best = st->val;                             \
+				best_i = IDX ? st->idx : 0;                 \
+			}                                                   \
+			have |= st->n != 0;                                 \
+		}                                                           \
+		if (IDX)                                                    \
+			*(int64_t *)out = best_i;                           \
+		else                                                        \
+			*(T *)out = best;                                   \
+	}                                                                   \
+	static void name##_merge_cols(const struct shmx__red_op *op,        \
+				      const char *slots, size_t stride,     \
+				      uint64_t nchunks, uint64_t cols,      \
+				      void *out)                            \
+	{                                                                   \
+		(void)op;                                                   \
+		for (uint64_t c = 0; c < cols; c++) {                       \
+			int have = 0;                                       \
+			int64_t best_i = 0;                                 \
+			T best = 0;                                         \
+                                                                            \
+			for (uint64_t i = 0; i < nchunks; i++) {            \
+				const char *slot = slots + i * stride;      \
+				const T *val =                              \
+					shmx__slot_array_c(slot, cols, IDX);\
+                                                                            \
+				if (!shmx__slot_nrows_c(slot))              \
+					continue;                           \
+				if (!have || CMP(val[c], best)) {           \
+					best = val[c];                      \
+					best_i = IDX ? ((const int64_t *)   \
+						shmx__slot_array_c(slot,    \
+							cols, 0))[c] : 0;   \
+				}                                           \
+				have = 1;                                   \
+			}                                                   \
+			if (IDX)                                            \
+				((int64_t *)out)[c] = best_i;               \
+			else                                                \
+				((T *)out)[c] = best;                       \
+		}                                                           \
+	}
+
 /* var: min_int, max_int (integers), min_prop, max_prop, min_skip or
  * max_skip (floats). */
 #define DEFINE_EXT(var, sfx, T)                                             \
@@ -143,48 +205,7 @@
 		ext_##var##_##sfx##_fold((const T *)x + cols, nrows - 1,    \
 					 cols, acc);                        \
 	}                                                                   \
-	static void ext_##var##_##sfx##_merge_all(                          \
-		const struct shmx__red_op *op, const char *slots,           \
-		size_t stride, uint64_t nchunks, void *out)                 \
-	{                                                                   \
-		int have = 0;                                               \
-		T best = 0;                                                 \
-                                                                            \
-		(void)op;                                                   \
-		for (uint64_t i = 0; i < nchunks; i++) {                    \
-			const EXT_STATE(T) *st =                            \
-				(const void *)(slots + i * stride);         \
-                                                                            \
-			if (st->n && (!have || BETTER_##var(st->val, best)))\
-				best = st->val;                             \
-			have |= st->n != 0;                                 \
-		}                                                           \
-		*(T *)out = best;                                           \
-	}                                                                   \
-	static void ext_##var##_##sfx##_merge_cols(                         \
-		const struct shmx__red_op *op, const char *slots,           \
-		size_t stride, uint64_t nchunks, uint64_t cols, void *out)  \
-	{                                                                   \
-		(void)op;                                                   \
-		for (uint64_t c = 0; c < cols; c++) {                       \
-			int have = 0;                                       \
-			T best = 0;                                         \
-                                                                            \
-			for (uint64_t i = 0; i < nchunks; i++) {            \
-				const char *slot = slots + i * stride;      \
-				const T *acc =                              \
-					shmx__slot_array_c(slot, cols, 0);  \
-				T v = acc[c];                               \
-                                                                            \
-				if (!shmx__slot_nrows_c(slot))              \
-					continue;                           \
-				if (!have || BETTER_##var(v, best))         \
-					best = v;                           \
-				have = 1;                                   \
-			}                                                   \
-			((T *)out)[c] = best;                               \
-		}                                                           \
-	}                                                                   \
+	DEFINE_MERGE(ext_##var##_##sfx, BETTER_##var, T, 0)                 \
 	static const struct shmx__red_impl ext_##var##_##sfx = {            \
 		8,                                                          \
 		ext_##var##_##sfx##_all,                                    \
@@ -273,55 +294,7 @@
 			}                                                   \
 		}                                                           \
 	}                                                                   \
-	static void arg_##dir##_##sfx##_merge_all(                          \
-		const struct shmx__red_op *op, const char *slots,           \
-		size_t stride, uint64_t nchunks, void *out)                 \
-	{                                                                   \
-		int have = 0;                                               \
-		int64_t best_i = 0;                                         \
-		T best = 0;                                                 \
-                                                                            \
-		(void)op;                                                   \
-		for (uint64_t i = 0; i < nchunks; i++) {                    \
-			const EXT_STATE(T) *st =                            \
-				(const void *)(slots + i * stride);         \
-                                                                            \
-			if (st->n && (!have || STRICT_##dir##_##kind(st->val, best))) {\
-				best = st->val;                             \
-				best_i = st->idx;                           \
-			}                                                   \
-			have |= st->n != 0;                                 \
-		}                                                           \
-		*(int64_t *)out = best_i;                                   \
-	}                                                                   \
-	static void arg_##dir##_##sfx##_merge_cols(                         \
-		const struct shmx__red_op *op, const char *slots,           \
-		size_t stride, uint64_t nchunks, uint64_t cols, void *out)  \
-	{                                                                   \
-		(void)op;                                                   \
-		for (uint64_t c = 0; c < cols; c++) {                       \
-			int have = 0;                                       \
-			int64_t best_i = 0;                                 \
-			T best = 0;                                         \
-                                                                            \
-			for (uint64_t i = 0; i < nchunks; i++) {            \
-				const char *slot = slots + i * stride;      \
-				const int64_t *idx =                        \
-					shmx__slot_array_c(slot, cols, 0);  \
-				const T *val =                              \
-					shmx__slot_array_c(slot, cols, 1);  \
-                                                                            \
-				if (!shmx__slot_nrows_c(slot))              \
-					continue;                           \
-				if (!have || STRICT_##dir##_##kind(val[c], best)) {  \
-					best = val[c];                      \
-					best_i = idx[c];                    \
-				}                                           \
-				have = 1;                                   \
-			}                                                   \
-			((int64_t *)out)[c] = best_i;                       \
-		}                                                           \
-	}                                                                   \
+	DEFINE_MERGE(arg_##dir##_##sfx, STRICT_##dir##_##kind, T, 1)        \
 	static const struct shmx__red_impl arg_##dir##_##sfx = {            \
 		16,                                                         \
 		arg_##dir##_##sfx##_all,                                    \
