@@ -117,11 +117,13 @@ class ShmxTestCase(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="shmx-pytest-")
+        # a cleanup rather than tearDown: it runs too when a subclass's
+        # setUp skips the test or fails after this
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.shm_before = ours()
         self._kept = []
 
     def tearDown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
         for n in self._kept:
             try:
                 os.unlink(os.path.join(SHM_DIR, n))
