@@ -1,5 +1,5 @@
-/* tests/test_catalog.c - engine/catalog.c and the naming half of
- * engine/temporary.c: describing arrays, listing the shm directory,
+/* tests/test_catalog.c - engine/store/catalog.c and the naming half of
+ * engine/store/temporary.c: describing arrays, listing the shm directory,
  * recognising temporaries and telling a dead run's from a live one's, and
  * `shmx rm --stale`.  The listing tests point $SHMX_SHM_DIR at a scratch
  * directory: they must see exactly what they made, and `rm --stale` must
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "shmx/shmx.h"
-#include "temporary.h"
+#include "store/temporary.h"
 #include "support.h"
 
 static char dir[64];

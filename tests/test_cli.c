@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "shmx/shmx.h"
-#include "fault.h"
+#include "base/fault.h"
 #include "support.h"
 
 static char dir[64];

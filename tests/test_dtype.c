@@ -1,4 +1,4 @@
-/* tests/test_dtype.c - engine/dtype.c: names, numpy spellings, NPY descrs,
+/* tests/test_dtype.c - engine/format/dtype.c: names, numpy spellings, NPY descrs,
  * and the exact messages for what is refused. */
 #include <criterion/criterion.h>
 #include <string.h>

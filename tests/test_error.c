@@ -1,5 +1,5 @@
-/* tests/test_error.c - engine/error.c (codes, descriptions, classes, the
- * one-line message), engine/version.c and engine/alloc.c. */
+/* tests/test_error.c - engine/base/error.c (codes, descriptions, classes, the
+ * one-line message), engine/base/version.c and engine/base/alloc.c. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "shmx/shmx.h"
-#include "internal.h"
+#include "base/internal.h"
 #include "support.h"
 
 static const struct {

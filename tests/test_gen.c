@@ -1,4 +1,4 @@
-/* tests/test_gen.c - engine/gen.c: the counter-based generator.  Element i
+/* tests/test_gen.c - engine/kernels/fill.c: the counter-based generator.  Element i
  * depends only on (fill, seed, i), so any split of [0, n) gives the same
  * bytes; each fill stays in its documented range. */
 #include <criterion/criterion.h>

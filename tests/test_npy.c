@@ -1,4 +1,4 @@
-/* tests/test_npy.c - engine/npy.c: the strict NPY header parser (every
+/* tests/test_npy.c - engine/format/npy.c: the strict NPY header parser (every
  * documented refusal with its exact code and message), the size check, and
  * the writer (4096-byte header, round trip). */
 #include <criterion/criterion.h>

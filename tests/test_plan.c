@@ -2,7 +2,7 @@
  * dependence on anything but rows, row size and the byte target. */
 #include <criterion/criterion.h>
 
-#include "plan.h"
+#include "format/plan.h"
 
 /* The chunks cover [0, rows) exactly once, in order, each non-empty. */
 static void assert_covers(const struct shmx__plan *p)

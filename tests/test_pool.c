@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool.h"
+#include "exec/pool.h"
 #include "shmx/error.h"
 #include "support.h"
 

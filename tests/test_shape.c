@@ -1,4 +1,4 @@
-/* tests/test_shape.c - engine/shape.c: parsing "N" and "RxC", formatting,
+/* tests/test_shape.c - engine/format/shape.c: parsing "N" and "RxC", formatting,
  * rows and columns, and element/byte counts with overflow. */
 #include <criterion/criterion.h>
 #include <errno.h>

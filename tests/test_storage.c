@@ -1,6 +1,6 @@
-/* tests/test_storage.c - engine/array.c (opening inputs: NPY and raw,
- * files and segments, and what is refused) and engine/output.c with
- * engine/temporary.c (create under a temporary name, mode, publish by
+/* tests/test_storage.c - engine/store/array.c (opening inputs: NPY and raw,
+ * files and segments, and what is refused) and engine/store/output.c with
+ * engine/store/temporary.c (create under a temporary name, mode, publish by
  * rename, discard, signals).  Every test runs between shm_guard_begin and
  * shm_guard_end and works in its own scratch directory. */
 #include <criterion/criterion.h>
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "shmx/shmx.h"
-#include "temporary.h"
+#include "store/temporary.h"
 #include "support.h"
 
 static char dir[64];

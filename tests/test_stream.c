@@ -1,4 +1,4 @@
-/* tests/test_stream.c - engine/stream.c: every chunk read through a
+/* tests/test_stream.c - engine/io/stream.c: every chunk read through a
  * stream equals what pread reads, for each way a stream can read
  * (io_uring + O_DIRECT, io_uring buffered, pread), over a matrix of data
  * offsets, row sizes, array sizes, chunk sizes and queue depths; chunks
@@ -35,8 +35,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "plan.h"
-#include "stream.h"
+#include "format/plan.h"
+#include "io/stream.h"
 #include "support.h"
 
 static char dir[64];

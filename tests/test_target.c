@@ -1,4 +1,4 @@
-/* tests/test_target.c - engine/target.c: shm://NAME, file://PATH and plain
+/* tests/test_target.c - engine/store/target.c: shm://NAME, file://PATH and plain
  * paths, the name rules, and $SHMX_SHM_DIR. */
 #include <criterion/criterion.h>
 #include <limits.h>

@@ -33,7 +33,7 @@ static void usage(FILE *f)
 }
 
 /* "on" when the library has the SHMX_FAULT test hooks (test builds; see
- * engine/fault.h), "off" otherwise.  The public API has no flag for it,
+ * engine/base/fault.h), "off" otherwise.  The public API has no flag for it,
  * so ask by arming a fault: with the hooks, describing "/" fails at its
  * open (EMFILE); without, it opens and finds no array. */
 static const char *fault_injection(void)

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ops.h"
+#include "kernels/ops.h"
 
 #define SHMX__LANES 8
 #define SHMX__PW_BLOCK 128   /* pairwise base block, as numpy's */

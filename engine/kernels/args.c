@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "args.h"
-#include "internal.h"
+#include "kernels/args.h"
+#include "base/internal.h"
 
 /* Decimal digits with an optional sign: the literal numpy would read as a
  * Python int. */

@@ -5,7 +5,7 @@
 #ifndef SHMX_KERNELS_ARGS_H
 #define SHMX_KERNELS_ARGS_H
 
-#include "kernel.h"
+#include "kernels/kernel.h"
 
 /* What the text of argument k was: shmx__opargs.is_int[k].  Every kind
  * but FLOAT is an integer literal (decimal digits, optional sign); f[k]

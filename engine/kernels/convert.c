@@ -23,10 +23,10 @@
 #pragma GCC optimize("O3") /* -O2 (RelWithDebInfo) vectorises too little */
 #endif
 
-#include "args.h"
-#include "internal.h"
-#include "map.h"
-#include "ops.h"
+#include "kernels/args.h"
+#include "base/internal.h"
+#include "kernels/map.h"
+#include "kernels/ops.h"
 
 /* ---- clip --------------------------------------------------------------- */
 

@@ -23,9 +23,9 @@
 #pragma GCC optimize("O3") /* -O2 (RelWithDebInfo) vectorises too little */
 #endif
 
-#include "accum.h"
-#include "ops.h"
-#include "reduce.h"
+#include "kernels/accum.h"
+#include "kernels/ops.h"
+#include "kernels/reduce.h"
 
 #if defined(__clang__)
 #define NOIPA __attribute__((noinline))

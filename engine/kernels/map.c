@@ -29,10 +29,10 @@
 
 #include <math.h>
 
-#include "args.h"
-#include "internal.h"
-#include "map.h"
-#include "ops.h"
+#include "kernels/args.h"
+#include "base/internal.h"
+#include "kernels/map.h"
+#include "kernels/ops.h"
 
 void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
 		     const void *in_rows, uint64_t row0, uint64_t nrows,

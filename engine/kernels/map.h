@@ -12,7 +12,7 @@
 #ifndef SHMX_KERNELS_MAP_H
 #define SHMX_KERNELS_MAP_H
 
-#include "kernel.h"
+#include "kernels/kernel.h"
 
 typedef void shmx__map_fn(const struct shmx__job *job, const void *in,
 			  void *out, uint64_t n);

@@ -16,9 +16,9 @@
 #pragma GCC optimize("O3") /* -O2 (RelWithDebInfo) vectorises too little */
 #endif
 
-#include "accum.h"
-#include "ops.h"
-#include "reduce.h"
+#include "kernels/accum.h"
+#include "kernels/ops.h"
+#include "kernels/reduce.h"
 
 #define TILE 256        /* AXIS_COLS: columns per tile */
 #define TILE_VALUES 2048 /* AXIS_COLS: values per block of a tile (16 KiB) */

@@ -10,7 +10,7 @@
 #ifndef SHMX_KERNELS_OPS_H
 #define SHMX_KERNELS_OPS_H
 
-#include "kernel.h"
+#include "kernels/kernel.h"
 
 /* X(op), in the order `shmx run --help` lists them. */
 #define SHMX__REDUCTIONS(X)                                               \

@@ -4,8 +4,8 @@
  * arithmetic lives here. */
 #include <errno.h>
 
-#include "internal.h"
-#include "reduce.h"
+#include "base/internal.h"
+#include "kernels/reduce.h"
 
 static enum shmx_dtype result_dtype(enum shmx__red_result r,
 				    enum shmx_dtype in)

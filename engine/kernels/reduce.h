@@ -29,7 +29,7 @@
 #ifndef SHMX_KERNELS_REDUCE_H
 #define SHMX_KERNELS_REDUCE_H
 
-#include "kernel.h"
+#include "kernels/kernel.h"
 
 #define SHMX__SLOT_HDR 64
 

@@ -11,9 +11,9 @@
  */
 #include <string.h>
 
-#include "args.h"
-#include "internal.h"
-#include "ops.h"
+#include "kernels/args.h"
+#include "base/internal.h"
+#include "kernels/ops.h"
 
 struct op_entry {
 	const char *name;

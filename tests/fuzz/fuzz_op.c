@@ -21,7 +21,7 @@
 
 #include "kernels/args.h"
 #include "kernels/kernel.h"
-#include "plan.h"
+#include "format/plan.h"
 #include "fuzz.h"
 
 static const int axes[] = { -1, 0, 1, -2, 2, -1, -1, 0 };

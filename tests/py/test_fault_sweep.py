@@ -2,7 +2,7 @@
 
 For each run of a representative set (gen, run with and without an output,
 into a segment and into a file, --force over an old array, load, streamed
-input, cat, info, ls) and for each fault site of engine/fault.h,
+input, cat, info, ls) and for each fault site of engine/base/fault.h,
 SHMX_FAULT=site:N fails the Nth call at that site, for N = 1, 2, ... until
 the run makes no Nth call; then site:1:persist and site:2:persist fail
 every call from the first or the second on.  Whether a call was failed is
@@ -70,7 +70,7 @@ FALLBACK_NOTE = {
 }
 
 # Error lines that do not name their input or output yet; not this
-# test's to fix: the streamed writer's allocations (engine/writer.c).
+# test's to fix: the streamed writer's allocations (engine/io/writer.c).
 UNNAMED = ("shmx: error: out of memory",)
 
 ROWS, COLS = 2000, 16          # 256000 bytes of f64

@@ -1,5 +1,5 @@
 """Streamed writes: a map read with --io stream into a file on a disk writes
-its output with io_uring and O_DIRECT (engine/writer.c).  The file must
+its output with io_uring and O_DIRECT (engine/io/writer.c).  The file must
 hold the same bytes as when written through the mapping, for every dtype,
 row sizes that put chunk edges anywhere in a block, sizes 0, 1 and primes,
 any -j; the page cache must not fill; a failed write must fail the run and

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "shmx/shape.h"
-#include "internal.h"
+#include "base/internal.h"
 
 /* Parse one decimal dimension at *p, advancing it.  Digits only: no sign,
  * no spaces, at most 2^62 so that later products are checked cleanly.

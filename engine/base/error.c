@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "shmx/error.h"
-#include "internal.h"
+#include "base/internal.h"
 
 const char *shmx_strerror(int code)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "shmx/npy.h"
-#include "internal.h"
+#include "base/internal.h"
 
 static const unsigned char magic[6] = { 0x93, 'N', 'U', 'M', 'P', 'Y' };
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "shmx/stats.h"
-#include "internal.h"
+#include "base/internal.h"
 
 /* A JSON string: quotes, backslashes and control bytes escaped. */
 static void put_string(const char *str, FILE *f)

@@ -20,12 +20,12 @@
 #include "shmx/npy.h"
 #include "shmx/run.h"
 #include "kernels/kernel.h"
-#include "fault.h"
-#include "output.h"
-#include "plan.h"
-#include "pool.h"
-#include "source.h"
-#include "internal.h"
+#include "base/fault.h"
+#include "store/output.h"
+#include "format/plan.h"
+#include "exec/pool.h"
+#include "exec/source.h"
+#include "base/internal.h"
 
 struct run {
 	const struct shmx_run_opts *o;

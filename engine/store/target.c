@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "shmx/target.h"
-#include "internal.h"
+#include "base/internal.h"
 
 const char *shmx_shm_dir(void)
 {

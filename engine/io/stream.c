@@ -51,9 +51,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "internal.h"
-#include "stream.h"
+#include "base/fault.h"
+#include "base/internal.h"
+#include "io/stream.h"
 
 /* Offsets and lengths of O_DIRECT reads are multiples of this (a multiple
  * of every logical block size up to 4096); more where statx asks. */

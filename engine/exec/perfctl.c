@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pool.h"
-#include "internal.h"
+#include "exec/pool.h"
+#include "base/internal.h"
 
 static int open_fifo(const char *path, int flags, struct shmx_error *err)
 {

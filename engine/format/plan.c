@@ -1,5 +1,5 @@
 /* engine/plan.c - chunk planning (see plan.h). */
-#include "plan.h"
+#include "format/plan.h"
 
 void shmx__plan_make(struct shmx__plan *p, uint64_t rows, uint64_t row_bytes,
 		     uint64_t chunk_bytes)

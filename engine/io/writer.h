@@ -35,7 +35,7 @@
 
 #include <stdint.h>
 #include "shmx/error.h"
-#include "plan.h"
+#include "format/plan.h"
 
 /* Buffers in flight per worker: at most this many, and at most
  * SHMX__WRITER_BYTES_MAX of them in all (a map may widen each row 8x). */

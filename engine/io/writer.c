@@ -23,9 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "internal.h"
-#include "writer.h"
+#include "base/fault.h"
+#include "base/internal.h"
+#include "io/writer.h"
 
 #define BLOCK 4096u
 

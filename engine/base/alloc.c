@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "fault.h"
-#include "internal.h"
+#include "base/fault.h"
+#include "base/internal.h"
 
 /* Test builds: whether this allocation must fail (SHMX_FAULT=alloc:N). */
 static bool fail_alloc(void)

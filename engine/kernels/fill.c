@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "shmx/gen.h"
-#include "internal.h"
+#include "base/internal.h"
 
 static inline uint64_t mix(uint64_t z)
 {

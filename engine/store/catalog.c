@@ -18,8 +18,8 @@
 #include "shmx/catalog.h"
 #include "shmx/npy.h"
 #include "shmx/target.h"
-#include "fault.h"
-#include "internal.h"
+#include "base/fault.h"
+#include "base/internal.h"
 
 static int read_header(int fd, const char *path, const struct stat *st,
 		       struct shmx_entry *e, struct shmx_error *err)

@@ -33,7 +33,7 @@
 
 #include <stdint.h>
 #include "shmx/error.h"
-#include "plan.h"
+#include "format/plan.h"
 
 /* Chunk reads in flight (and buffers) when queue_depth is 0.  8 chunks
  * of 4 MiB (32 MiB a worker) read a cold 2 GiB file faster than 4 on the

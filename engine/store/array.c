@@ -21,8 +21,8 @@
 
 #include "shmx/array.h"
 #include "shmx/npy.h"
-#include "fault.h"
-#include "internal.h"
+#include "base/fault.h"
+#include "base/internal.h"
 
 struct shmx_array {
 	struct shmx_target target;

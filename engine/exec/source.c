@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "shmx/run.h"
-#include "source.h"
-#include "stream.h"
-#include "writer.h"
-#include "internal.h"
+#include "exec/source.h"
+#include "io/stream.h"
+#include "io/writer.h"
+#include "base/internal.h"
 
 #define TMPFS_MAGIC_ 0x01021994
 #define SAMPLES 256u /* windows of 16 pages looked at by mincore */

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "shmx/dtype.h"
-#include "internal.h"
+#include "base/internal.h"
 
 struct dtype_info {
 	const char *name;    /* shmx's */

@@ -44,9 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "pool.h"
-#include "internal.h"
+#include "base/fault.h"
+#include "exec/pool.h"
+#include "base/internal.h"
 
 #define STATE_FREE 0
 #define STATE_DONE 1

@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "fault.h"
+#include "base/fault.h"
 
 #ifdef SHMX_FAULT_INJECTION
 

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 #include "shmx/error.h"
 #include "shmx/stats.h"
-#include "plan.h"
+#include "format/plan.h"
 
 /* Compute one chunk.  Runs in a worker.  0, or a negative code: the
  * worker then stops and the run fails with that code (not retried). */

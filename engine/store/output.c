@@ -29,10 +29,10 @@
 
 #include "shmx/array.h"
 #include "shmx/npy.h"
-#include "fault.h"
-#include "output.h"
-#include "temporary.h"
-#include "internal.h"
+#include "base/fault.h"
+#include "store/output.h"
+#include "store/temporary.h"
+#include "base/internal.h"
 
 struct shmx_output {
 	struct shmx_target target;

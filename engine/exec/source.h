@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "shmx/array.h"
-#include "plan.h"
-#include "pool.h"
+#include "format/plan.h"
+#include "exec/pool.h"
 
 enum shmx__io { SHMX__IO_MMAP, SHMX__IO_STREAM };
 

@@ -6,10 +6,10 @@
 #include <sys/mman.h>
 
 #include "shmx/run.h"
-#include "output.h"
-#include "plan.h"
-#include "pool.h"
-#include "internal.h"
+#include "store/output.h"
+#include "format/plan.h"
+#include "exec/pool.h"
+#include "base/internal.h"
 
 struct gen {
 	struct shmx_output *out;

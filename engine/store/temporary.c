@@ -18,8 +18,8 @@
 
 #include "shmx/array.h"
 #include "shmx/catalog.h"
-#include "temporary.h"
-#include "internal.h"
+#include "store/temporary.h"
+#include "base/internal.h"
 
 #define TEMP_SLOTS 16
 #define TEMP_PREFIX ".shmx-"
