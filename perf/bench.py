@@ -43,8 +43,10 @@ OMP = {"OMP_NUM_THREADS": str(NCPU)}
 
 # quick: < 2 min in all on 2 cores; full: the sizes the issues state.
 SIZES = {
-    "quick": dict(reps=5, big_rows=3355443, gen_elems=64 << 20),   # 256 MiB, 512 MiB
-    "full": dict(reps=7, big_rows=26843545, gen_elems=512 << 20),  # 2 GiB, 4 GiB
+    "quick": dict(reps=5, big_rows=3355443, gen_elems=64 << 20,    # 256 MiB, 512 MiB
+                  rowseg_rows=4194304),                           # 256 MiB
+    "full": dict(reps=7, big_rows=26843545, gen_elems=512 << 20,   # 2 GiB, 4 GiB
+                 rowseg_rows=16777216),                           # 1 GiB
 }
 
 
@@ -367,6 +369,29 @@ def w_map(cfg):
             unit="%")
     return dict(groups=[group(f"scale:2 into a new output, {shape} f64 ({nb / 2**20:.0f} MiB)",
                               res, nb, limit="C loop, fallocated output")], targets=t)
+
+
+def w_rowseg(cfg):
+    """A per-row result into a new segment: row sumsq of a warm f64 array of 8
+    columns (1 GiB full), shmx against the OpenMP C loop that writes the
+    same result into a new segment (posix_fallocate, mmap, rename), and a
+    read-only pass as the floor.  Every output is removed between runs, so
+    no contender pays for freeing an old one."""
+    rows = cfg["rowseg_rows"]
+    shape, nb = f"{rows}x8", rows * 8 * 8
+    src = gen_input("rowseg", shape, 3)
+    cs = [C("shmx", shmx_run("sumsq --axis 1", src, out="rs-shmx"), out=shm("rs-shmx")),
+          C("C OpenMP loop into a new segment", [cbin("omp_reduce"), "rowsumsq", src,
+                                                 shm("rs-c")], out=shm("rs-c"), env=OMP),
+          C("memread (floor)", [cbin("memread"), src], check=False, env=OMP)]
+    res = bench(cs, cfg["reps"], how="close")
+    remove(src)
+    t = []
+    verdict(t, "row sumsq into a new segment: shmx within 1.2x of the C loop (whole process)",
+            ratio(median(res, "shmx"), median(res, "C OpenMP loop into a new segment")), 1.2,
+            below=True)
+    return dict(groups=[group(f"row sumsq into a new segment, {shape} f64 ({nb / 2**20:.0f} MiB)",
+                              res, nb, limit="C OpenMP loop into a new segment")], targets=t)
 
 
 def w_scaling(cfg):
@@ -807,8 +832,9 @@ def coldmap_runs(cfg, path, nb, shape, fs, outs):
 
 
 WORKLOADS = {"seed": w_seed, "reduce": w_reduce, "map": w_map, "scaling": w_scaling,
-             "tiny": w_tiny, "gen": w_gen, "cold": w_cold, "coldmap": w_coldmap}
-DEFAULT = ["seed", "reduce", "map", "scaling", "tiny", "gen", "cold", "coldmap"]
+             "tiny": w_tiny, "gen": w_gen, "cold": w_cold, "coldmap": w_coldmap,
+             "rowseg": w_rowseg}
+DEFAULT = ["seed", "reduce", "map", "rowseg", "scaling", "tiny", "gen", "cold", "coldmap"]
 
 
 # --- report ------------------------------------------------------------------------
