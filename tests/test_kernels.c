@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/kernel.h"
+#include "kernels/job.h"
+#include "kernels/registry.h"
 
 /* ---- dtypes ------------------------------------------------------------ */
 
@@ -207,6 +208,83 @@ static void *make_input(enum shmx_dtype t, uint64_t rows, uint64_t cols,
 	return p;
 }
 
+/* ---- a kernel prepared as the engine prepares it ---------------------- */
+
+/* The op and call, and the fields the checks read. */
+struct tjob {
+	struct shmx__op op;
+	struct shmx_kernel_call c;
+	const struct shmx_kernel *kernel;
+	enum shmx_kernel_kind kind;
+	enum shmx_dtype in_dtype, out_dtype;
+	struct shmx_shape out_shape;
+	uint64_t rows, cols;
+	int axis;             /* numpy's, normalised: -1 (none), 0 or 1 */
+	size_t partial_bytes; /* the engine's slot; 0 unless REDUCE */
+};
+
+/* numpy's -1 (none), 0, 1; anything else as a raw enum shmx_axis. */
+static enum shmx_axis axis_of(int axis)
+{
+	return axis == -1 ? SHMX_AXIS_NONE
+	       : axis == 0 ? SHMX_AXIS_0
+	       : axis == 1 ? SHMX_AXIS_1 : (enum shmx_axis)axis;
+}
+
+static int job_prepare(struct tjob *j, const char *op, int axis,
+		       enum shmx_dtype t, const struct shmx_shape *shape,
+		       struct shmx_error *err)
+{
+	enum shmx_axis a;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	rc = shmx__op_open(op, &j->op, err);
+	if (rc)
+		return rc;
+	j->c.size = sizeof(j->c);
+	j->c.ninputs = 1;
+	j->c.in[0] = (struct shmx_kernel_input){
+		.dtype = t, .shape = *shape, .rows = shmx_shape_rows(shape),
+		.cols = shmx_shape_cols(shape),
+	};
+	j->c.rows = j->c.in[0].rows;
+	j->c.axis = axis_of(axis);
+	rc = shmx__op_prepare(&j->op, &j->c, err);
+	if (rc)
+		return rc;
+	a = shmx__job_of_c(&j->c)->axis;
+	j->kernel = j->op.kernel;
+	j->kind = j->c.kind;
+	j->in_dtype = t;
+	j->out_dtype = j->c.out_dtype;
+	j->out_shape = j->c.out_shape;
+	j->rows = j->c.rows;
+	j->cols = j->c.in[0].cols;
+	j->axis = a == SHMX_AXIS_0 ? 0 : a == SHMX_AXIS_1 ? 1 : -1;
+	if (j->kind == SHMX_KERNEL_REDUCE)
+		j->partial_bytes = shmx_kernel_slot_bytes(&j->c);
+	return 0;
+}
+
+/* Chunk [row0, row0 + nr) of in into out (the whole output) or its
+ * partial slot, as the engine calls it. */
+static void run_chunk(const struct tjob *job, const void *in, uint64_t c,
+		      uint64_t row0, uint64_t nr, void *out, void *partial)
+{
+	const void *rows[1] = {
+		(const char *)in + row0 * job->cols * tsize(job->in_dtype)
+	};
+	struct shmx_chunk k = { .index = c, .row0 = row0, .nrows = nr,
+				.in = rows, .partial = partial };
+	struct shmx_error err = { 0, "" };
+
+	if (job->kind != SHMX_KERNEL_REDUCE)
+		k.out = (char *)out + row0 * job->c.out_cols *
+					      tsize(job->out_dtype);
+	cr_assert_eq(job->kernel->chunk(&job->c, &k, &err), 0, "%s", err.msg);
+}
+
 /* ---- driving a kernel as the engine does ------------------------------- */
 
 static uint64_t count_of(const struct shmx_shape *s)
@@ -220,10 +298,10 @@ static uint64_t count_of(const struct shmx_shape *s)
 
 /* Chunks of k rows, run in an order shuffled by seed, then merged.  Out
  * starts filled with 0xA5 so that an element no one wrote shows. */
-static void *run_job(const struct shmx__job *job, const void *in,
+static void *run_job(const struct tjob *job, const void *in,
 		     uint64_t k, uint64_t seed)
 {
-	size_t isz = tsize(job->in_dtype), osz = tsize(job->out_dtype);
+	size_t osz = tsize(job->out_dtype);
 	uint64_t nout = count_of(&job->out_shape);
 	uint64_t nchunks = job->rows ? (job->rows + k - 1) / k : 0;
 	size_t pb = job->partial_bytes;
@@ -249,12 +327,15 @@ static void *run_job(const struct shmx__job *job, const void *in,
 		uint64_t c = order[i], row0 = c * k;
 		uint64_t nr = job->rows - row0 < k ? job->rows - row0 : k;
 
-		job->kernel->chunk(job,
-				   (const char *)in + row0 * job->cols * isz,
-				   row0, nr, out, pb ? partials + c * pb : NULL);
+		run_chunk(job, in, c, row0, nr, out,
+			  pb ? partials + c * pb : NULL);
 	}
-	if (job->kernel->merge)
-		job->kernel->merge(job, partials, nchunks, out);
+	if (job->kind == SHMX_KERNEL_REDUCE) {
+		struct shmx_error err = { 0, "" };
+
+		cr_assert_eq(job->kernel->merge(&job->c, partials, nchunks, out,
+						&err), 0);
+	}
 	free(order);
 	free(partials);
 	return out;
@@ -459,7 +540,7 @@ static enum shmx_dtype ref_out_dtype(enum rop op, enum shmx_dtype t)
 }
 
 /* One output element against its expectation; 0 or a message in msg. */
-static int check_value(const struct shmx__job *job, const void *out,
+static int check_value(const struct tjob *job, const void *out,
 		       uint64_t i, const struct expect *e, char *msg,
 		       size_t len)
 {
@@ -493,7 +574,7 @@ static int check_value(const struct shmx__job *job, const void *out,
 }
 
 /* The slice that output element i reduces. */
-static struct slice slice_of(const struct shmx__job *job, const void *in,
+static struct slice slice_of(const struct tjob *job, const void *in,
 			     uint64_t i)
 {
 	struct slice s = { job->in_dtype, in, 0, 1, job->rows * job->cols };
@@ -555,7 +636,7 @@ static void check_reduction_input(enum rop op, enum shmx_dtype t,
 	void *in = make_input(t, rows, cols, v);
 
 	for (int axis = -1; axis <= 1; axis++) {
-		struct shmx__job job;
+		struct tjob job;
 		struct shmx_error err = { 0, "" };
 		int norm = cf->shape.ndim == 2 ? axis : -1;
 		uint64_t ks[4];
@@ -563,7 +644,7 @@ static void check_reduction_input(enum rop op, enum shmx_dtype t,
 
 		if (axis >= cf->shape.ndim)
 			continue; /* out of bounds: tested on its own */
-		rc = shmx__job_prepare(&job, rop_names[op], axis, t, &cf->shape,
+		rc = job_prepare(&job, rop_names[op], axis, t, &cf->shape,
 				       &err);
 		if (expects_empty_error(op, norm, rows, cols)) {
 			cr_assert_eq(rc, SHMX_EEMPTY, "%s %s %s axis %d: %d",
@@ -655,14 +736,17 @@ Test(kernels, reductions_give_numpy_dtypes_shapes_and_slots)
 	for (int op = 0; op < R_COUNT; op++)
 		for (size_t d = 0; d < NDTYPES; d++)
 			for (int axis = -1; axis <= 1; axis++) {
-				struct shmx__job job;
+				struct tjob job;
 				struct shmx_error err;
-				int rc = shmx__job_prepare(&job, rop_names[op],
+				int rc = job_prepare(&job, rop_names[op],
 							   axis, all_dtypes[d],
 							   &s, &err);
 
 				cr_assert_eq(rc, 0, "%s", err.msg);
-				cr_assert_eq(job.kernel->kind, SHMX__REDUCE);
+				cr_assert_eq(job.kernel->kind, SHMX_KERNEL_REDUCE);
+				cr_assert_eq(job.kind, axis == 1
+					     ? SHMX_KERNEL_ROWS
+					     : SHMX_KERNEL_REDUCE);
 				cr_assert_str_eq(job.kernel->name, rop_names[op]);
 				cr_assert_eq(job.out_dtype,
 					     ref_out_dtype(op, all_dtypes[d]));
@@ -679,7 +763,6 @@ Test(kernels, reductions_give_numpy_dtypes_shapes_and_slots)
 				} else {
 					cr_assert_eq(job.out_shape.ndim, 1);
 					cr_assert_eq(job.out_shape.dim[0], 6);
-					cr_assert_eq(job.kernel->merge, NULL);
 					cr_assert_eq(job.partial_bytes, 0);
 				}
 			}
@@ -688,16 +771,16 @@ Test(kernels, reductions_give_numpy_dtypes_shapes_and_slots)
 Test(kernels, one_d_axis_0_and_no_axis_reduce_everything_to_a_scalar)
 {
 	struct shmx_shape v = { 1, { 9, 0 } }, z = { 0, { 0, 0 } };
-	struct shmx__job job;
+	struct tjob job;
 	struct shmx_error err;
 
-	cr_assert_eq(shmx__job_prepare(&job, "sum", 0, SHMX_F64, &v, &err), 0);
-	cr_assert_eq(job.axis, SHMX__AXIS_ALL);
+	cr_assert_eq(job_prepare(&job, "sum", 0, SHMX_F64, &v, &err), 0);
+	cr_assert_eq(job.axis, -1);
 	cr_assert_eq(job.out_shape.ndim, 0);
 	cr_assert_eq(job.rows, 9);
 	cr_assert_eq(job.cols, 1);
-	cr_assert_eq(shmx__job_prepare(&job, "max", -1, SHMX_I8, &z, &err), 0);
-	cr_assert_eq(job.axis, SHMX__AXIS_ALL);
+	cr_assert_eq(job_prepare(&job, "max", -1, SHMX_I8, &z, &err), 0);
+	cr_assert_eq(job.axis, -1);
 	cr_assert_eq(job.rows, 1);
 	cr_assert_eq(job.cols, 1);
 }
@@ -706,19 +789,38 @@ Test(kernels, every_op_name_is_listed_and_found)
 {
 	size_t n = 0;
 
+	static struct shmx__op op;
+	struct shmx_error err;
+
 	for (; shmx__op_names[n]; n++) {
 		const char *name = shmx__op_names[n];
-		const struct shmx__kernel *k =
-			shmx__kernel_find(name, strlen(name));
+		char spec[64];
 
-		cr_assert_not_null(k, "%s", name);
-		cr_assert_str_eq(k->name, name);
+		/* a map's arguments: a number, or a dtype for cast */
+		snprintf(spec, sizeof(spec), "%s%s", name,
+			 !strcmp(name, "cast") ? ":f32"
+			 : !strcmp(name, "clip") ? ":0:1"
+			 : !strcmp(name, "scale") || !strcmp(name, "add") ? ":2"
+											 : "");
+		cr_assert_eq(shmx__op_open(spec, &op, &err), 0, "%s: %s",
+			     spec, err.msg);
+		cr_assert_str_eq(op.kernel->name, name);
+		cr_assert_eq(op.kernel->abi, SHMX_KERNEL_ABI);
+		cr_assert_eq(op.kernel->size, sizeof(struct shmx_kernel));
+		cr_assert_eq(op.dl, NULL);
+		shmx__op_close(&op);
 	}
 	cr_assert_eq(n, 25);
-	cr_assert_null(shmx__kernel_find("summ", 4));
-	cr_assert_not_null(shmx__kernel_find("summ", 3));
-	cr_assert_eq(shmx__kernel_find("clip", 4)->nargs, 2);
-	cr_assert_eq(shmx__kernel_find("scale", 5)->kind, SHMX__MAP);
+	cr_assert_eq(shmx__op_open("summ", &op, &err), SHMX_EOP);
+	cr_assert_eq(shmx__op_open("clip:1:2", &op, &err), 0);
+	cr_assert_eq(op.kernel->max_args, 2);
+	cr_assert_eq(op.nargs, 2);
+	cr_assert_str_eq(op.args[1], "2");
+	cr_assert_eq(shmx__op_open("scale:2", &op, &err), 0);
+	cr_assert_eq(op.kernel->kind, SHMX_KERNEL_MAP);
+	cr_assert_eq(shmx__op_open("sum", &op, &err), 0);
+	cr_assert_eq(op.kernel->flags & SHMX_KERNEL_TAKES_AXIS,
+		     SHMX_KERNEL_TAKES_AXIS);
 }
 
 /* ---- errors: exact codes and messages ---------------------------------- */
@@ -805,10 +907,9 @@ static const struct error_case error_cases[] = {
 	  "axis 1 is out of bounds for a 1-D array" },
 	{ "sum", 0, SHMX_F64, M0, SHMX_EOP,
 	  "axis 0 is out of bounds for a 0-D array" },
-	{ "mean", 2, SHMX_F64, M2(2, 2), SHMX_EOP,
-	  "axis 2 is out of bounds for a 2-D array" },
-	{ "mean", -2, SHMX_F64, M2(2, 2), SHMX_EOP,
-	  "axis -2 is not supported (use 0 or 1)" },
+	/* not an enum shmx_axis */
+	{ "mean", 7, SHMX_F64, M2(2, 2), SHMX_EOP, "bad axis 7" },
+	{ "mean", -2, SHMX_F64, M2(2, 2), SHMX_EOP, "bad axis -2" },
 	{ "min", 0, SHMX_F64, M2(0, 3), SHMX_EEMPTY,
 	  "zero-size array to reduction operation min which has no "
 	  "identity" },
@@ -831,9 +932,9 @@ Test(kernels, every_documented_error_has_its_code_and_message)
 	for (size_t i = 0; i < sizeof(error_cases) / sizeof(*error_cases);
 	     i++) {
 		const struct error_case *c = &error_cases[i];
-		struct shmx__job job;
+		struct tjob job;
 		struct shmx_error err = { 0, "" };
-		int rc = shmx__job_prepare(&job, c->op, c->axis, c->t,
+		int rc = job_prepare(&job, c->op, c->axis, c->t,
 					   &c->shape, &err);
 
 		cr_assert_eq(rc, c->code, "'%s': rc %d, want %d (%s)", c->op,
@@ -846,25 +947,25 @@ Test(kernels, every_documented_error_has_its_code_and_message)
 Test(kernels, zero_size_reductions_that_numpy_allows_are_empty_or_identity)
 {
 	struct shmx_shape e03 = { 2, { 0, 3 } }, e30 = { 2, { 3, 0 } };
-	struct shmx__job job;
+	struct tjob job;
 	struct shmx_error err;
 	char *out;
 
 	/* np.zeros((0,3)).min(axis=1) is an empty array */
-	cr_assert_eq(shmx__job_prepare(&job, "min", 1, SHMX_F64, &e03, &err), 0);
+	cr_assert_eq(job_prepare(&job, "min", 1, SHMX_F64, &e03, &err), 0);
 	cr_assert_eq(job.out_shape.ndim, 1);
 	cr_assert_eq(job.out_shape.dim[0], 0);
 	/* sums of nothing are 0; means and variances nan */
-	cr_assert_eq(shmx__job_prepare(&job, "sum", 0, SHMX_I16, &e03, &err), 0);
+	cr_assert_eq(job_prepare(&job, "sum", 0, SHMX_I16, &e03, &err), 0);
 	out = run_job(&job, "", 1, 1);
 	cr_assert_eq(((int64_t *)out)[0], 0);
 	cr_assert_eq(((int64_t *)out)[2], 0);
 	free(out);
-	cr_assert_eq(shmx__job_prepare(&job, "mean", 1, SHMX_F32, &e30, &err), 0);
+	cr_assert_eq(job_prepare(&job, "mean", 1, SHMX_F32, &e30, &err), 0);
 	out = run_job(&job, "", 2, 1);
 	cr_assert(isnan(((float *)out)[0]) && isnan(((float *)out)[2]));
 	free(out);
-	cr_assert_eq(shmx__job_prepare(&job, "var", -1, SHMX_U8, &e30, &err), 0);
+	cr_assert_eq(job_prepare(&job, "var", -1, SHMX_U8, &e30, &err), 0);
 	out = run_job(&job, "", 2, 1);
 	cr_assert(isnan(((double *)out)[0]));
 	free(out);
@@ -1065,15 +1166,15 @@ static int same_elem(enum shmx_dtype t, const void *a, const void *b,
 }
 
 /* The map applied in place: out and in the same memory, as --in-place. */
-static void run_in_place(const struct shmx__job *job, void *buf, uint64_t k)
+static void run_in_place(const struct tjob *job, void *buf, uint64_t k)
 {
 	size_t rb = job->cols * tsize(job->in_dtype);
 
 	for (uint64_t row0 = 0; row0 < job->rows; row0 += k) {
 		uint64_t nr = job->rows - row0 < k ? job->rows - row0 : k;
 
-		job->kernel->chunk(job, (char *)buf + row0 * rb, row0, nr, buf,
-				   NULL);
+		(void)rb;
+		run_chunk(job, buf, row0 / k, row0, nr, buf, NULL);
 	}
 }
 
@@ -1102,10 +1203,10 @@ static void check_map_input(const char *spec, enum shmx_dtype t,
 	uint64_t rows = cf->shape.ndim ? cf->shape.dim[0] : 1;
 	uint64_t cols = cf->shape.ndim == 2 ? cf->shape.dim[1] : 1;
 	uint64_t n = rows * cols, ks[4];
-	struct shmx__job job;
+	struct tjob job;
 	struct shmx_error err = { 0, "" };
 	void *in, *want;
-	int rc = shmx__job_prepare(&job, spec, -1, t, &cf->shape, &err);
+	int rc = job_prepare(&job, spec, -1, t, &cf->shape, &err);
 
 	if (ot == SHMX_DTYPE_COUNT) {
 		cr_assert_eq(rc, SHMX_EOP, "%s on %s", spec, shmx_dtype_name(t));
@@ -1184,12 +1285,12 @@ MAP_TEST(M_CAST, cast_matches_reference_for_every_pair_of_dtypes)
 /* ---- semantics, one example at a time ---------------------------------- */
 
 /* Run op on data (k rows a chunk); the job in *job, the output returned. */
-static void *run_op(struct shmx__job *job, const char *op, int axis,
+static void *run_op(struct tjob *job, const char *op, int axis,
 		    enum shmx_dtype t, struct shmx_shape shape,
 		    const void *data, uint64_t k)
 {
 	struct shmx_error err = { 0, "" };
-	int rc = shmx__job_prepare(job, op, axis, t, &shape, &err);
+	int rc = job_prepare(job, op, axis, t, &shape, &err);
 
 	cr_assert_eq(rc, 0, "%s: %s", op, err.msg);
 	return run_job(job, data, k, 3);
@@ -1200,7 +1301,7 @@ static void expect_f64(const char *op, const double *x, uint64_t n,
 		       double want)
 {
 	for (uint64_t k = 1; k <= n; k++) {
-		struct shmx__job job;
+		struct tjob job;
 		char *out = run_op(&job, op, -1, SHMX_F64,
 				   (struct shmx_shape){ 1, { n, 0 } }, x, k);
 		double got = job.out_dtype == SHMX_I64 ? (double)*(int64_t *)out
@@ -1262,7 +1363,7 @@ Test(kernels, all_nan_slices_give_nan_and_nansum_gives_zero)
 	static const char *const ops[] = { "nanmin", "nanmax", "nanmean",
 					   "nanvar", "nanstd" };
 	struct shmx_shape s = { 2, { 2, 3 } };
-	struct shmx__job job;
+	struct tjob job;
 	float *out;
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(*ops); i++) {
@@ -1290,7 +1391,7 @@ Test(kernels, integer_sums_wrap_modulo_2_to_the_64_as_numpy)
 	static const int32_t i32[] = { INT32_MIN };
 	int8_t i8[1000];
 	uint8_t u8[1000];
-	struct shmx__job job;
+	struct tjob job;
 	void *out;
 
 	memset(i8, 0x80, sizeof(i8)); /* -128 */
@@ -1332,7 +1433,7 @@ Test(kernels, integer_maps_wrap_as_numpy)
 	static const uint16_t sc[] = { 40000 };
 	static const int16_t sn[] = { -32768 };
 	static const int64_t a64[] = { INT64_MIN };
-	struct shmx__job job;
+	struct tjob job;
 	void *out;
 
 	out = run_op(&job, "square", -1, SHMX_I8, (struct shmx_shape){ 1, { 4 } }, sq, 3);
@@ -1374,7 +1475,7 @@ Test(kernels, cast_saturates_floats_and_wraps_integers)
 	static const uint64_t u64[] = { 255, 128 };
 	static const double big[] = { 1e300, -1e300, 0.1 };
 	static const int64_t i64[] = { (INT64_C(1) << 53) + 1 };
-	struct shmx__job job;
+	struct tjob job;
 	void *out;
 
 	out = run_op(&job, "cast:i8", -1, SHMX_F64, (struct shmx_shape){ 1, { 9 } }, f, 2);
@@ -1412,7 +1513,7 @@ Test(kernels, clip_saturates_integer_bounds_and_keeps_nan)
 	static const int8_t i8[] = { -128, 0, 100 };
 	static const double f[] = { NAN, -1, 2, 0.5 };
 	static const int32_t i32[] = { 0, 1, 3 };
-	struct shmx__job job;
+	struct tjob job;
 	void *out;
 
 	out = run_op(&job, "clip:-1:300", -1, SHMX_U8, (struct shmx_shape){ 1, { 3 } }, u8, 1);
@@ -1435,7 +1536,7 @@ Test(kernels, clip_saturates_integer_bounds_and_keeps_nan)
 Test(kernels, small_integer_sqrt_is_f32_where_numpy_would_give_f16)
 {
 	static const uint8_t x[] = { 0, 4, 255 };
-	struct shmx__job job;
+	struct tjob job;
 	float *out = run_op(&job, "sqrt", -1, SHMX_U8,
 			    (struct shmx_shape){ 1, { 3 } }, x, 1);
 
@@ -1452,7 +1553,7 @@ Test(kernels, sum_of_a_million_tenths_is_accurate)
 	double *x = malloc(N * sizeof(*x));
 	float *y = malloc(N * sizeof(*y));
 	long double want = 0, wantf = 0;
-	struct shmx__job job;
+	struct tjob job;
 	double *out;
 	float *outf;
 
@@ -1485,7 +1586,7 @@ Test(kernels, variance_of_a_large_offset_is_accurate)
 	enum { N = 1000000, C = 10 };
 	double *x = malloc(N * sizeof(*x));
 	long double m = 0, v = 0, mc[C] = { 0 }, vc[C] = { 0 };
-	struct shmx__job job;
+	struct tjob job;
 	double *out;
 
 	for (int i = 0; i < N; i++) {

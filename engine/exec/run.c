@@ -19,7 +19,7 @@
 
 #include "shmx/npy.h"
 #include "shmx/run.h"
-#include "kernels/kernel.h"
+#include "kernels/registry.h"
 #include "base/fault.h"
 #include "store/output.h"
 #include "format/plan.h"
@@ -30,7 +30,9 @@
 struct run {
 	const struct shmx_run_opts *o;
 	struct shmx_array *in;
-	struct shmx__job job;
+	struct shmx__op op;
+	struct shmx_kernel_call call;
+	size_t slot_bytes; /* a chunk's partial slot, rounded */
 	struct shmx__plan plan;
 	const char *in_data;
 	uint64_t row_bytes;
@@ -66,21 +68,19 @@ unsigned shmx_default_workers(void)
 }
 
 /* Bytes of output per input row when workers write the output directly
- * (maps and --axis 1 reductions), else 0. */
-static uint64_t out_row_bytes(const struct shmx__job *job)
+ * (kinds MAP and ROWS), else 0. */
+static uint64_t out_row_bytes(const struct shmx_kernel_call *c)
 {
-	size_t size = shmx_dtype_size(job->out_dtype);
-
-	if (job->kernel->kind == SHMX__MAP)
-		return shmx__row_bytes(job->cols, size);
-	return job->axis == SHMX__AXIS_ROWS ? size : 0;
+	if (c->kind == SHMX_KERNEL_REDUCE)
+		return 0;
+	return shmx__row_bytes(c->out_cols, shmx_dtype_size(c->out_dtype));
 }
 
 /* The output rows of this chunk: reserved (a target) or populated
  * (memory, or the input itself) before the kernel writes them. */
 static int prepare_out_rows(struct run *r, uint64_t row0, uint64_t nrows)
 {
-	uint64_t w = out_row_bytes(&r->job);
+	uint64_t w = out_row_bytes(&r->call);
 
 	if (r->out)
 		return shmx__output_reserve(r->out, row0 * w, nrows * w);
@@ -95,22 +95,28 @@ static int compute_rows(void *ctx, uint64_t chunk, uint64_t row0,
 			uint64_t nrows, const char *rows, void *out)
 {
 	struct run *r = ctx;
-	char *part = r->partials ? r->partials + chunk * r->job.partial_bytes
-				 : NULL;
+	const void *in[1] = { rows };
+	uint64_t w = out_row_bytes(&r->call);
+	struct shmx_chunk k = {
+		.index = chunk, .row0 = row0, .nrows = nrows, .in = in,
+		.partial = r->partials ? r->partials + chunk * r->slot_bytes
+				       : NULL,
+	};
+	struct shmx_error err = { 0 };
 	int rc;
 
 	if (out) { /* a map whose rows a writer streams: rows row0.. at out */
-		r->job.kernel->chunk(&r->job, rows, 0, nrows, out, NULL);
-		return 0;
+		k.out = out;
+	} else if (w) {
+		if ((rc = prepare_out_rows(r, row0, nrows)))
+			return rc;
+		k.out = (char *)r->out_data + row0 * w;
 	}
-	if (out_row_bytes(&r->job) && (rc = prepare_out_rows(r, row0, nrows)))
-		return rc;
 	/* The input is left to fault-around (16 pages a fault): measured on
 	 * a 2 GiB segment, sum -j 2, MADV_POPULATE_READ per chunk was slower
 	 * (0.184-0.193 s vs 0.169-0.179 s).  Outputs are populated: writing
 	 * through faults was up to 4x slower than MADV_POPULATE_WRITE. */
-	r->job.kernel->chunk(&r->job, rows, row0, nrows, r->out_data, part);
-	return 0;
+	return r->op.kernel->chunk(&r->call, &k, &err);
 }
 
 static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
@@ -161,31 +167,33 @@ static void choose_writes(struct run *r)
 	const struct shmx_target *t;
 
 	if (r->io != SHMX__IO_STREAM || !r->out ||
-	    r->job.kernel->kind != SHMX__MAP)
+	    r->call.kind != SHMX_KERNEL_MAP)
 		return;
 	t = shmx_output_target(r->out);
 	if (t->kind != SHMX_TARGET_FILE || shmx__on_tmpfs(shmx__output_fd(r->out)))
 		return;
 	r->stream.out_fd = shmx__output_fd(r->out);
 	r->stream.out_offset = SHMX_NPY_DATA_OFFSET;
-	r->stream.out_row_bytes = out_row_bytes(&r->job);
+	r->stream.out_row_bytes = out_row_bytes(&r->call);
 	r->stream.out_what = t->spec;
 }
 
 static int check_in_place(struct run *r, struct shmx_error *err)
 {
-	if (r->job.kernel->kind != SHMX__MAP)
+	const struct shmx_kernel_call *c = &r->call;
+
+	if (c->kind != SHMX_KERNEL_MAP)
 		return shmx__fail(err, SHMX_EUSAGE,
 				  "--in-place needs an element-wise map, not "
 				  "the reduction '%s'",
-				  r->job.kernel->name);
-	if (r->job.out_dtype != r->job.in_dtype)
+				  r->op.kernel->name);
+	if (c->out_dtype != c->in[0].dtype || c->out_cols != c->in[0].cols)
 		return shmx__fail(err, SHMX_EUSAGE,
 				  "--in-place needs a map that keeps the dtype "
 				  "(%s gives %s from %s)",
-				  r->job.kernel->name,
-				  shmx_dtype_name(r->job.out_dtype),
-				  shmx_dtype_name(r->job.in_dtype));
+				  r->op.kernel->name,
+				  shmx_dtype_name(c->out_dtype),
+				  shmx_dtype_name(c->in[0].dtype));
 	if (r->o->output)
 		return shmx__fail(err, SHMX_EUSAGE,
 				  "--in-place and -o cannot be used together");
@@ -197,7 +205,7 @@ static int open_sink(struct run *r, const char *op, struct shmx_error *err)
 {
 	int rc;
 
-	if (shmx_shape_bytes(&r->job.out_shape, r->job.out_dtype,
+	if (shmx_shape_bytes(&r->call.out_shape, r->call.out_dtype,
 			     &r->out_bytes) < 0)
 		return shmx__fail(err, SHMX_ESHAPE, "result size overflows");
 	if (r->o->in_place) {
@@ -206,9 +214,9 @@ static int open_sink(struct run *r, const char *op, struct shmx_error *err)
 	}
 	if (r->o->output) {
 		/* rows written by workers are reserved by those workers */
-		rc = shmx__output_create(r->o->output, r->job.out_dtype,
-					 &r->job.out_shape, &r->o->create,
-					 out_row_bytes(&r->job) != 0, &r->out, err);
+		rc = shmx__output_create(r->o->output, r->call.out_dtype,
+					 &r->call.out_shape, &r->o->create,
+					 out_row_bytes(&r->call) != 0, &r->out, err);
 		if (!rc)
 			r->out_data = shmx_output_data(r->out);
 		return rc;
@@ -224,23 +232,38 @@ static int open_sink(struct run *r, const char *op, struct shmx_error *err)
 	return 0;
 }
 
+/* The call's input half: the one input array, the axis. */
+static void fill_call(struct run *r)
+{
+	const struct shmx_shape *s = shmx_array_shape(r->in);
+
+	r->call.size = sizeof(r->call);
+	r->call.ninputs = 1;
+	r->call.in[0] = (struct shmx_kernel_input){
+		.dtype = shmx_array_dtype(r->in), .shape = *s,
+		.rows = shmx_shape_rows(s), .cols = shmx_shape_cols(s),
+	};
+	r->call.rows = r->call.in[0].rows;
+	r->call.axis = r->o->axis;
+}
+
 static int setup(struct run *r, const char *op, const char *source,
 		 struct shmx_error *err)
 {
 	struct shmx_open_opts io = r->o->input;
-	int axis = r->o->axis == SHMX_AXIS_0 ? 0 : r->o->axis == SHMX_AXIS_1 ? 1 : -1;
 	int rc;
 
-	if (r->o->axis < 0 || r->o->axis > SHMX_AXIS_1)
+	if ((unsigned)r->o->axis > SHMX_AXIS_1)
 		return shmx__fail(err, SHMX_EUSAGE, "bad axis");
 	io.writable = r->o->in_place;
 	/* a misspelt op is reported before any file is touched */
-	rc = shmx__op_check(op, err);
+	rc = shmx__op_open(op, &r->op, err);
 	if (!rc)
 		rc = shmx_array_open(source, &io, &r->in, err);
-	if (!rc)
-		rc = shmx__job_prepare(&r->job, op, axis, shmx_array_dtype(r->in),
-				       shmx_array_shape(r->in), err);
+	if (!rc) {
+		fill_call(r);
+		rc = shmx__op_prepare(&r->op, &r->call, err);
+	}
 	if (!rc && r->o->in_place)
 		rc = check_in_place(r, err);
 	if (!rc && r->o->perf_ctl)
@@ -249,13 +272,16 @@ static int setup(struct run *r, const char *op, const char *source,
 		return rc;
 	r->in_data = r->o->in_place ? shmx_array_data_mut(r->in)
 				    : shmx_array_data(r->in);
-	r->row_bytes = shmx__row_bytes(r->job.cols, shmx_dtype_size(r->job.in_dtype));
-	shmx__plan_make(&r->plan, r->job.rows, r->row_bytes, r->o->chunk_bytes);
+	r->row_bytes = shmx__row_bytes(r->call.in[0].cols,
+				       shmx_dtype_size(r->call.in[0].dtype));
+	shmx__plan_make(&r->plan, r->call.rows, r->row_bytes, r->o->chunk_bytes);
 	rc = choose_source(r, source, err);
 	if (rc)
 		return rc;
-	if (r->job.partial_bytes && r->plan.nchunks) {
-		if (shmx__mul_u64(r->plan.nchunks, r->job.partial_bytes,
+	if (r->call.kind == SHMX_KERNEL_REDUCE)
+		r->slot_bytes = shmx_kernel_slot_bytes(&r->call);
+	if (r->slot_bytes && r->plan.nchunks) {
+		if (shmx__mul_u64(r->plan.nchunks, r->slot_bytes,
 				  &r->partials_len) < 0)
 			return shmx__fail(err, -EOVERFLOW, "too many chunks");
 		r->partials = map_shared(r->partials_len);
@@ -279,6 +305,7 @@ static void teardown(struct run *r)
 	if (r->shared)
 		munmap(r->shared, sizeof(*r->shared));
 	shmx_array_close(r->in);
+	shmx__op_close(&r->op);
 }
 
 
@@ -363,8 +390,9 @@ int shmx_run(const char *op, const char *source,
 	if (!rc)
 		rc = compute(&r, op, &rep, err);
 	t2 = shmx__now();
-	if (!rc && r.job.kernel->merge)
-		r.job.kernel->merge(&r.job, r.partials, r.plan.nchunks, r.out_data);
+	if (!rc && r.call.kind == SHMX_KERNEL_REDUCE)
+		rc = r.op.kernel->merge(&r.call, r.partials, r.plan.nchunks,
+					r.out_data, err);
 	t3 = shmx__now();
 	if (!rc && r.out) {
 		rc = shmx_output_publish(r.out, err);
@@ -382,8 +410,8 @@ int shmx_run(const char *op, const char *source,
 	}
 	shmx__pool_report_free(&rep);
 	if (!rc) {
-		res->dtype = r.job.out_dtype;
-		res->shape = r.job.out_shape;
+		res->dtype = r.call.out_dtype;
+		res->shape = r.call.out_shape;
 		res->data = r.o->output || r.o->in_place ? NULL : r.anon;
 		res->priv_map = r.anon;
 		res->priv_len = r.anon_len;

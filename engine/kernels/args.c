@@ -74,45 +74,23 @@ static int read_dtype(const char *name, const char *s,
 	return 0;
 }
 
-static int count_fields(const char *text)
+int shmx__args_read(const char *name, int is_dtype, unsigned n,
+		    const char *const *fields, struct shmx__opargs *a,
+		    struct shmx_error *err)
 {
-	int n = 1;
-
-	for (; *text; text++)
-		n += *text == ':';
-	return n;
-}
-
-int shmx__args_parse(const char *name, const char *form, int nargs,
-		     int is_dtype, const char *text, struct shmx__opargs *a,
-		     struct shmx_error *err)
-{
-	char field[128];
-
 	memset(a, 0, sizeof(*a));
-	a->n = text ? count_fields(text) : 0;
-	if (a->n != nargs && nargs == 0)
-		return shmx__fail(err, SHMX_EOP,
-				  "operation '%s' takes no arguments", name);
-	if (a->n != nargs)
-		return shmx__fail(err, SHMX_EOP,
-				  "operation '%s' needs the form %s", name,
-				  form);
-	for (int k = 0; k < nargs; k++) {
-		size_t len = strcspn(text, ":");
+	a->n = (int)n;
+	for (unsigned k = 0; k < n && k < 2; k++) {
 		int rc;
 
-		if (len >= sizeof(field))
+		if (strlen(fields[k]) >= 128)
 			return shmx__fail(err, SHMX_EOP,
-					  "operation '%s': argument %d is too "
+					  "operation '%s': argument %u is too "
 					  "long", name, k + 1);
-		memcpy(field, text, len);
-		field[len] = '\0';
-		rc = is_dtype ? read_dtype(name, field, a, err)
-			      : read_number(name, field, a, k, err);
+		rc = is_dtype ? read_dtype(name, fields[k], a, err)
+			      : read_number(name, fields[k], a, (int)k, err);
 		if (rc < 0)
 			return rc;
-		text += len + 1;
 	}
 	return 0;
 }

@@ -5,7 +5,7 @@
 #ifndef SHMX_KERNELS_ARGS_H
 #define SHMX_KERNELS_ARGS_H
 
-#include "kernels/kernel.h"
+#include "kernels/job.h"
 
 /* What the text of argument k was: shmx__opargs.is_int[k].  Every kind
  * but FLOAT is an integer literal (decimal digits, optional sign); f[k]
@@ -17,13 +17,12 @@ enum shmx__argkind {
 	SHMX__ARG_HUGE = 3,  /* fits no 64-bit integer: only f[k] */
 };
 
-/* Parse the arguments in text (the op's text after "name:", fields
- * separated by ':'; NULL when there is no ':') for op `name`, written
- * `form`, which takes nargs of them: dtype names when is_dtype, else
+/* Read the n argument fields of op `name` (split at ':' by the registry,
+ * which has checked their count) into a: dtype names when is_dtype, else
  * numbers.  0, or SHMX_EOP with a message. */
-int shmx__args_parse(const char *name, const char *form, int nargs,
-		     int is_dtype, const char *text, struct shmx__opargs *a,
-		     struct shmx_error *err);
+int shmx__args_read(const char *name, int is_dtype, unsigned n,
+		    const char *const *fields, struct shmx__opargs *a,
+		    struct shmx_error *err);
 
 /* 1 when integer literal k is a value of integer dtype t. */
 int shmx__arg_fits(const struct shmx__opargs *a, int k, enum shmx_dtype t);

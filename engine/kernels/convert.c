@@ -93,10 +93,11 @@ static void clip_chunk(const struct shmx__job *job, const void *in,
 {
 	int keep_int = !shmx_dtype_is_float(job->out_dtype);
 
+	(void)row0;
 	(void)partial;
 	shmx__map_apply(keep_int ? clip_int_fns[job->in_dtype]
 				 : clip_flt_fns[job->in_dtype],
-			job, in, row0, nrows, out);
+			job, in, nrows, out);
 }
 
 /* ---- cast --------------------------------------------------------------- */
@@ -170,10 +171,11 @@ static int cast_prepare(struct shmx__job *job, struct shmx_error *err)
 static void cast_chunk(const struct shmx__job *job, const void *in,
 		       uint64_t row0, uint64_t nrows, void *out, void *partial)
 {
+	(void)row0;
 	(void)partial;
 	shmx__map_apply(cast_fns[job->in_dtype][job->out_dtype], job, in,
-			row0, nrows, out);
+			nrows, out);
 }
 
-SHMX__MAP_KERNEL(clip, 2);
-SHMX__MAP_KERNEL(cast, 1);
+SHMX__MAP_KERNEL(clip, 2, 0);
+SHMX__MAP_KERNEL(cast, 1, 1);

@@ -1,14 +1,20 @@
-/* engine/gen.c - the counter-based generator behind `shmx gen`.
+/* engine/kernels/fill.c - the counter-based generator behind `shmx gen`,
+ * as shmx_fill() and as the kernel "fill:FILL:SEED:DTYPE:SHAPE" (no input;
+ * e.g. "fill:uniform:42:f64:100000x10").
  *
  * value(i) = f(splitmix64(key + i)), key derived from the seed: no state
  * carried between elements, so the loops vectorise and any partition of
  * [0, n) among workers yields the same array.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shmx/gen.h"
 #include "base/internal.h"
+#include "kernels/fill.h"
+#include "kernels/ops.h"
 
 static inline uint64_t mix(uint64_t z)
 {
@@ -86,10 +92,17 @@ FILL_FN(fill_u64, uint64_t, 0, 0, 201)
 FILL_FN(fill_f32, float, 1, 0, 1)
 FILL_FN(fill_f64, double, 1, 0, 1)
 
+static const char *const fill_names[] = { "uniform", "normal", "range",
+					  "zeros" };
+
+const char *shmx__fill_name(enum shmx_fill f)
+{
+	return (unsigned)f < 4 ? fill_names[f] : NULL;
+}
+
 int shmx_fill_parse(const char *s, enum shmx_fill *out, struct shmx_error *err)
 {
-	static const char *const names[] = { "uniform", "normal", "range",
-					      "zeros" };
+	const char *const *names = fill_names;
 
 	for (int i = 0; i < 4; i++) {
 		if (strcmp(s, names[i]) == 0) {
@@ -103,23 +116,112 @@ int shmx_fill_parse(const char *s, enum shmx_fill *out, struct shmx_error *err)
 			  s);
 }
 
-void shmx_fill(void *base, enum shmx_dtype t, uint64_t first, uint64_t count,
-	       enum shmx_fill fill, uint64_t seed)
+/* Elements [first, first + count) of the array, written at p. */
+static void fill_at(void *p, enum shmx_dtype t, uint64_t first,
+		    uint64_t count, enum shmx_fill fill, uint64_t seed)
 {
 	uint64_t key = mix(seed ^ UINT64_C(0x53484d5800000001));
-	char *p = (char *)base + first * shmx_dtype_size(t);
 
 	switch (t) {
-	case SHMX_I8: fill_i8((void *)p, first, count, fill, key); break;
-	case SHMX_I16: fill_i16((void *)p, first, count, fill, key); break;
-	case SHMX_I32: fill_i32((void *)p, first, count, fill, key); break;
-	case SHMX_I64: fill_i64((void *)p, first, count, fill, key); break;
-	case SHMX_U8: fill_u8((void *)p, first, count, fill, key); break;
-	case SHMX_U16: fill_u16((void *)p, first, count, fill, key); break;
-	case SHMX_U32: fill_u32((void *)p, first, count, fill, key); break;
-	case SHMX_U64: fill_u64((void *)p, first, count, fill, key); break;
-	case SHMX_F32: fill_f32((void *)p, first, count, fill, key); break;
-	case SHMX_F64: fill_f64((void *)p, first, count, fill, key); break;
+	case SHMX_I8: fill_i8(p, first, count, fill, key); break;
+	case SHMX_I16: fill_i16(p, first, count, fill, key); break;
+	case SHMX_I32: fill_i32(p, first, count, fill, key); break;
+	case SHMX_I64: fill_i64(p, first, count, fill, key); break;
+	case SHMX_U8: fill_u8(p, first, count, fill, key); break;
+	case SHMX_U16: fill_u16(p, first, count, fill, key); break;
+	case SHMX_U32: fill_u32(p, first, count, fill, key); break;
+	case SHMX_U64: fill_u64(p, first, count, fill, key); break;
+	case SHMX_F32: fill_f32(p, first, count, fill, key); break;
+	case SHMX_F64: fill_f64(p, first, count, fill, key); break;
 	default: break;
 	}
 }
+
+void shmx_fill(void *base, enum shmx_dtype t, uint64_t first, uint64_t count,
+	       enum shmx_fill fill, uint64_t seed)
+{
+	fill_at((char *)base + first * shmx_dtype_size(t), t, first, count,
+		fill, seed);
+}
+
+/* ---- the kernel -------------------------------------------------------- */
+
+struct fill_state {
+	enum shmx_fill fill;
+	enum shmx_dtype dtype;
+	uint64_t seed, cols;
+};
+
+static_assert(sizeof(struct fill_state) <= SHMX_KERNEL_STATE_BYTES,
+	      "fill's state must fit in the call's");
+
+/* A decimal uint64, the whole field. */
+static int read_seed(const char *s, uint64_t *out, struct shmx_error *err)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (!*s || s[strspn(s, "0123456789")] || errno == ERANGE)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation 'fill': bad seed '%s'", s);
+	return 0;
+}
+
+static int read_shape(const char *s, struct shmx_shape *out,
+		      struct shmx_error *err)
+{
+	if (strcmp(s, "()") == 0) {
+		*out = (struct shmx_shape){ 0, { 0, 0 } };
+		return 0;
+	}
+	return shmx_shape_parse(s, out, err);
+}
+
+static int fill_prepare(struct shmx_kernel_call *c, struct shmx_error *err)
+{
+	struct fill_state *st = (void *)c->state;
+	int rc = shmx_fill_parse(c->args[0], &st->fill, err);
+
+	if (!rc)
+		rc = read_seed(c->args[1], &st->seed, err);
+	if (!rc)
+		rc = shmx_dtype_parse(c->args[2], &st->dtype, err);
+	if (!rc)
+		rc = read_shape(c->args[3], &c->out_shape, err);
+	if (rc)
+		return rc;
+	if (shmx_shape_rows(&c->out_shape) != c->rows)
+		return shmx__fail(err, SHMX_ESHAPE,
+				  "operation 'fill': the shape has %llu rows, "
+				  "the run %llu",
+				  (unsigned long long)shmx_shape_rows(&c->out_shape),
+				  (unsigned long long)c->rows);
+	st->cols = shmx_shape_cols(&c->out_shape);
+	c->out_dtype = st->dtype;
+	c->out_cols = st->cols;
+	return 0;
+}
+
+static int fill_chunk(const struct shmx_kernel_call *c,
+		      const struct shmx_chunk *k, struct shmx_error *err)
+{
+	const struct fill_state *st = (const void *)c->state;
+
+	(void)err;
+	fill_at(k->out, st->dtype, k->row0 * st->cols, k->nrows * st->cols,
+		st->fill, st->seed);
+	return 0;
+}
+
+const struct shmx_kernel shmx__k_fill = {
+	.abi = SHMX_KERNEL_ABI,
+	.size = sizeof(struct shmx_kernel),
+	.name = "fill",
+	.kind = SHMX_KERNEL_MAP,
+	.flags = SHMX_KERNEL_NO_INPUT,
+	.min_args = 4,
+	.max_args = 4,
+	.prepare = fill_prepare,
+	.chunk = fill_chunk,
+};

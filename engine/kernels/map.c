@@ -35,13 +35,27 @@
 #include "kernels/ops.h"
 
 void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
-		     const void *in_rows, uint64_t row0, uint64_t nrows,
-		     void *out)
+		     const void *in_rows, uint64_t nrows, void *out)
 {
-	size_t osz = shmx_dtype_size(job->out_dtype);
+	fn(job, in_rows, out, nrows * job->cols);
+}
 
-	fn(job, in_rows, (char *)out + row0 * job->cols * osz,
-	   nrows * job->cols);
+int shmx__map_kprepare(struct shmx_kernel_call *c, const char *name,
+		       int is_dtype,
+		       int (*prepare)(struct shmx__job *, struct shmx_error *),
+		       struct shmx_error *err)
+{
+	struct shmx__job *job = shmx__job_of(c);
+	int rc = shmx__job_init(c, name, err);
+
+	if (!rc)
+		rc = shmx__args_read(name, is_dtype, c->nargs, c->args,
+				     &job->args, err);
+	if (!rc)
+		rc = prepare(job, err);
+	if (!rc)
+		shmx__job_export(c, SHMX_KERNEL_MAP);
+	return rc;
 }
 
 int shmx__map_set_out(struct shmx__job *job, enum shmx_dtype t)
@@ -200,7 +214,7 @@ static int arith_prepare(struct shmx__job *job, struct shmx_error *err)
 		shmx__arg_format(&job->args, 0, k, sizeof(k));
 		return shmx__fail(err, SHMX_EOP,
 				  "operation '%s': %s is out of range for %s",
-				  job->kernel->name, k, shmx_dtype_name(t));
+				  job->name, k, shmx_dtype_name(t));
 	}
 	return shmx__map_set_out(job, t);
 }
@@ -229,18 +243,20 @@ static shmx__map_fn *arith_fn(const struct shmx__job *job,
 			       uint64_t row0, uint64_t nrows, void *out,    \
 			       void *partial)                               \
 	{                                                                   \
+		(void)row0;                                                 \
 		(void)partial;                                              \
-		shmx__map_apply(id##_fns[job->in_dtype], job, in, row0,     \
-				nrows, out);                                \
+		shmx__map_apply(id##_fns[job->in_dtype], job, in, nrows,    \
+				out);                                       \
 	}
 #define DEFINE_ARITH_CHUNK(id)                                              \
 	static void id##_chunk(const struct shmx__job *job, const void *in, \
 			       uint64_t row0, uint64_t nrows, void *out,    \
 			       void *partial)                               \
 	{                                                                   \
+		(void)row0;                                                 \
 		(void)partial;                                              \
 		shmx__map_apply(arith_fn(job, id##_int_fns, id##_flt_fns),  \
-				job, in, row0, nrows, out);                 \
+				job, in, nrows, out);                       \
 	}
 DEFINE_TABLE_CHUNK(square)
 DEFINE_TABLE_CHUNK(abs)
@@ -251,11 +267,11 @@ DEFINE_TABLE_CHUNK(log)
 DEFINE_ARITH_CHUNK(scale)
 DEFINE_ARITH_CHUNK(add)
 
-SHMX__MAP_KERNEL(square, 0);
-SHMX__MAP_KERNEL(abs, 0);
-SHMX__MAP_KERNEL(neg, 0);
-SHMX__MAP_KERNEL(sqrt, 0);
-SHMX__MAP_KERNEL(exp, 0);
-SHMX__MAP_KERNEL(log, 0);
-SHMX__MAP_KERNEL(scale, 1);
-SHMX__MAP_KERNEL(add, 1);
+SHMX__MAP_KERNEL(square, 0, 0);
+SHMX__MAP_KERNEL(abs, 0, 0);
+SHMX__MAP_KERNEL(neg, 0, 0);
+SHMX__MAP_KERNEL(sqrt, 0, 0);
+SHMX__MAP_KERNEL(exp, 0, 0);
+SHMX__MAP_KERNEL(log, 0, 0);
+SHMX__MAP_KERNEL(scale, 1, 0);
+SHMX__MAP_KERNEL(add, 1, 0);

@@ -12,16 +12,23 @@
 #ifndef SHMX_KERNELS_MAP_H
 #define SHMX_KERNELS_MAP_H
 
-#include "kernels/kernel.h"
+#include "kernels/job.h"
 
 typedef void shmx__map_fn(const struct shmx__job *job, const void *in,
 			  void *out, uint64_t n);
 
-/* Run fn on a chunk: rows [row0, row0 + nrows) of in_rows, written at their
- * place in out (out + row0 * cols * out itemsize). */
+/* Run fn on a chunk: nrows rows of in_rows into out (the chunk's first
+ * output row). */
 void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
-		     const void *in_rows, uint64_t row0, uint64_t nrows,
-		     void *out);
+		     const void *in_rows, uint64_t nrows, void *out);
+
+/* A map's prepare() for the kernel ABI: the call's input and arguments
+ * (dtype names when is_dtype, else numbers) into the job, then the op's
+ * own prepare (which sets the output with shmx__map_set_out). */
+int shmx__map_kprepare(struct shmx_kernel_call *c, const char *name,
+		       int is_dtype,
+		       int (*prepare)(struct shmx__job *, struct shmx_error *),
+		       struct shmx_error *err);
 
 /* Set job's output to dtype t with the input's shape, no slots.  0. */
 int shmx__map_set_out(struct shmx__job *job, enum shmx_dtype t);
@@ -43,10 +50,32 @@ int shmx__map_set_out(struct shmx__job *job, enum shmx_dtype t);
 		}                                                           \
 	}
 
-#define SHMX__MAP_KERNEL(id, n)                                             \
-	const struct shmx__kernel shmx__k_##id = {                          \
-		.name = #id, .kind = SHMX__MAP, .nargs = n,                 \
-		.prepare = id##_prepare, .chunk = id##_chunk, .merge = NULL,\
+/* The kernel of map `id` taking n arguments, from id_prepare(job, err)
+ * and id_chunk(job, in_rows, row0, nrows, out, partial): shmx__k_<id>. */
+#define SHMX__MAP_KERNEL(id, n, is_dtype)                                   \
+	static int id##_kprepare(struct shmx_kernel_call *c,                \
+				 struct shmx_error *err)                    \
+	{                                                                   \
+		return shmx__map_kprepare(c, #id, is_dtype, id##_prepare, err);\
+	}                                                                   \
+	static int id##_kchunk(const struct shmx_kernel_call *c,            \
+			       const struct shmx_chunk *k,                  \
+			       struct shmx_error *err)                      \
+	{                                                                   \
+		(void)err;                                                  \
+		id##_chunk(shmx__job_of_c(c), k->in[0], k->row0, k->nrows,  \
+			   k->out, NULL);                                   \
+		return 0;                                                   \
+	}                                                                   \
+	const struct shmx_kernel shmx__k_##id = {                           \
+		.abi = SHMX_KERNEL_ABI,                                     \
+		.size = sizeof(struct shmx_kernel),                         \
+		.name = #id,                                                \
+		.kind = SHMX_KERNEL_MAP,                                    \
+		.min_args = n,                                              \
+		.max_args = n,                                              \
+		.prepare = id##_kprepare,                                   \
+		.chunk = id##_kchunk,                                       \
 	}
 
 #endif

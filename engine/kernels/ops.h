@@ -4,13 +4,12 @@
  * kernel file defines the shmx__k_<op> objects declared here.  The dtype
  * lists let a kernel file stamp out one loop per element type.
  *
- * A reduction has three kernels, shmx__k_<op>[axis + 1] (ALL, COLS, ROWS);
- * a map has one.
+ * Every op is one struct shmx_kernel (shmx/kernel.h), shmx__k_<op>.
  */
 #ifndef SHMX_KERNELS_OPS_H
 #define SHMX_KERNELS_OPS_H
 
-#include "kernels/kernel.h"
+#include "kernels/job.h"
 
 /* X(op), in the order `shmx run --help` lists them. */
 #define SHMX__REDUCTIONS(X)                                               \
@@ -18,11 +17,14 @@
 	X(argmax) X(nansum) X(nanmean) X(nanmin) X(nanmax) X(nanvar)      \
 	X(nanstd)
 
-/* X(op, the form the user writes) */
+/* X(op, the form the user writes, what its arguments are: NUMBER or
+ * DTYPE names, checked when the op is opened) */
 #define SHMX__MAPS(X)                                                     \
-	X(square, "square") X(sqrt, "sqrt") X(abs, "abs") X(neg, "neg")   \
-	X(exp, "exp") X(log, "log") X(scale, "scale:K") X(add, "add:K")   \
-	X(clip, "clip:LO:HI") X(cast, "cast:DTYPE")
+	X(square, "square", NUMBER) X(sqrt, "sqrt", NUMBER)               \
+	X(abs, "abs", NUMBER) X(neg, "neg", NUMBER) X(exp, "exp", NUMBER) \
+	X(log, "log", NUMBER) X(scale, "scale:K", NUMBER)                 \
+	X(add, "add:K", NUMBER) X(clip, "clip:LO:HI", NUMBER)             \
+	X(cast, "cast:DTYPE", DTYPE)
 
 /* X(ENUM, suffix, C type), by kind, so each file can stamp out what it
  * needs per dtype: SHMX__SINT(DEFINE_FOO) defines foo for i8 .. i64. */
@@ -60,11 +62,12 @@
 	SHMX__TABLE_ENTRY(prefix, SHMX_F64, f64)
 #define SHMX__TABLE_INT(prefix) SHMX__TABLE_SINT(prefix) SHMX__TABLE_UINT(prefix)
 
-#define SHMX__DECLARE_REDUCTION(op) extern const struct shmx__kernel shmx__k_##op[3];
-#define SHMX__DECLARE_MAP(op, form) extern const struct shmx__kernel shmx__k_##op;
+#define SHMX__DECLARE_REDUCTION(op) extern const struct shmx_kernel shmx__k_##op;
+#define SHMX__DECLARE_MAP(op, form, args) extern const struct shmx_kernel shmx__k_##op;
 SHMX__REDUCTIONS(SHMX__DECLARE_REDUCTION)
 SHMX__MAPS(SHMX__DECLARE_MAP)
 #undef SHMX__DECLARE_REDUCTION
 #undef SHMX__DECLARE_MAP
+extern const struct shmx_kernel shmx__k_fill; /* gen's: no input */
 
 #endif

@@ -33,9 +33,9 @@ static enum shmx_dtype result_dtype(enum shmx__red_result r,
 static int reduces_nothing(const struct shmx__job *job)
 {
 	switch (job->axis) {
-	case SHMX__AXIS_COLS:
+	case SHMX_AXIS_0:
 		return job->rows == 0 && job->cols > 0;
-	case SHMX__AXIS_ROWS:
+	case SHMX_AXIS_1:
 		return job->cols == 0 && job->rows > 0;
 	default:
 		return job->rows == 0 || job->cols == 0;
@@ -69,11 +69,11 @@ int shmx__red_prepare(const struct shmx__red_op *op, struct shmx__job *job,
 	job->out_shape = (struct shmx_shape){ 0, { 0, 0 } };
 	job->partial_bytes = 0;
 	switch (job->axis) {
-	case SHMX__AXIS_COLS:
+	case SHMX_AXIS_0:
 		job->out_shape = (struct shmx_shape){ 1, { job->cols, 0 } };
 		return cols_slot_bytes(job, op->impl[job->in_dtype]->col_bytes,
 				       err);
-	case SHMX__AXIS_ROWS:
+	case SHMX_AXIS_1:
 		job->out_shape = (struct shmx_shape){ 1, { job->rows, 0 } };
 		return 0;
 	default:
@@ -106,11 +106,9 @@ void shmx__red_chunk_cols(const struct shmx__red_op *op,
 
 void shmx__red_chunk_rows(const struct shmx__red_op *op,
 			  const struct shmx__job *job, const void *in,
-			  uint64_t row0, uint64_t nrows, void *out)
+			  uint64_t nrows, void *out)
 {
-	char *o = (char *)out + row0 * shmx_dtype_size(job->out_dtype);
-
-	op->impl[job->in_dtype]->rows(op, in, nrows, job->cols, o);
+	op->impl[job->in_dtype]->rows(op, in, nrows, job->cols, out);
 }
 
 void shmx__red_merge_all(const struct shmx__red_op *op,
@@ -127,4 +125,76 @@ void shmx__red_merge_cols(const struct shmx__red_op *op,
 {
 	op->impl[job->in_dtype]->merge_cols(op, partials, job->partial_bytes,
 					    nchunks, job->cols, out);
+}
+
+/* ---- the kernel ABI ---------------------------------------------------- */
+
+/* numpy's rules (reduce.h) for the axis asked. */
+static int set_axis(struct shmx__job *job, enum shmx_axis axis,
+		    struct shmx_error *err)
+{
+	int ndim = job->in_shape.ndim;
+	int numpy = axis == SHMX_AXIS_0 ? 0 : 1;
+
+	job->axis = SHMX_AXIS_NONE;
+	if (axis != SHMX_AXIS_NONE && numpy >= ndim)
+		return shmx__fail(err, SHMX_EOP,
+				  "axis %d is out of bounds for a %d-D array",
+				  numpy, ndim);
+	if (ndim == 2)
+		job->axis = axis;
+	return 0;
+}
+
+int shmx__red_kprepare(const struct shmx__red_op *op,
+		       struct shmx_kernel_call *c, struct shmx_error *err)
+{
+	struct shmx__job *job = shmx__job_of(c);
+	int rc = shmx__job_init(c, op->name, err);
+
+	if (!rc)
+		rc = set_axis(job, c->axis, err);
+	if (!rc)
+		rc = shmx__red_prepare(op, job, err);
+	if (rc)
+		return rc;
+	job->red = op;
+	shmx__job_export(c, job->axis == SHMX_AXIS_1 ? SHMX_KERNEL_ROWS
+						     : SHMX_KERNEL_REDUCE);
+	return 0;
+}
+
+int shmx__red_kchunk(const struct shmx_kernel_call *c,
+		     const struct shmx_chunk *k, struct shmx_error *err)
+{
+	const struct shmx__job *job = shmx__job_of_c(c);
+
+	(void)err;
+	switch (job->axis) {
+	case SHMX_AXIS_0:
+		shmx__red_chunk_cols(job->red, job, k->in[0], k->row0,
+				     k->nrows, k->partial);
+		break;
+	case SHMX_AXIS_1:
+		shmx__red_chunk_rows(job->red, job, k->in[0], k->nrows, k->out);
+		break;
+	default:
+		shmx__red_chunk_all(job->red, job, k->in[0], k->row0, k->nrows,
+				    k->partial);
+		break;
+	}
+	return 0;
+}
+
+int shmx__red_kmerge(const struct shmx_kernel_call *c, const void *partials,
+		     uint64_t nchunks, void *out, struct shmx_error *err)
+{
+	const struct shmx__job *job = shmx__job_of_c(c);
+
+	(void)err;
+	if (job->axis == SHMX_AXIS_0)
+		shmx__red_merge_cols(job->red, job, partials, nchunks, out);
+	else
+		shmx__red_merge_all(job->red, job, partials, nchunks, out);
+	return 0;
 }

@@ -24,12 +24,17 @@
  *              partial_bytes = 64 + cols * col_bytes, rounded up to 64
  *
  * The header holds the chunk's row count; merges skip slots whose chunk
- * had no rows.  AXIS_ROWS has no slot and no merge.
+ * had no rows.  AXIS_ROWS has no slot and no merge: prepare makes the
+ * call's kind SHMX_KERNEL_ROWS and rows() writes each chunk's rows.
+ *
+ * Axes, as numpy's: none given reduces everything to a scalar; on a 2-D
+ * input 0 gives one value per column, 1 one per row; on a 1-D input 0 is
+ * the whole array and 1 is out of bounds; a 0-D input takes no axis.
  */
 #ifndef SHMX_KERNELS_REDUCE_H
 #define SHMX_KERNELS_REDUCE_H
 
-#include "kernels/kernel.h"
+#include "kernels/job.h"
 
 #define SHMX__SLOT_HDR 64
 
@@ -108,7 +113,7 @@ void shmx__red_chunk_cols(const struct shmx__red_op *op,
 			  uint64_t row0, uint64_t nrows, void *partial);
 void shmx__red_chunk_rows(const struct shmx__red_op *op,
 			  const struct shmx__job *job, const void *in,
-			  uint64_t row0, uint64_t nrows, void *out);
+			  uint64_t nrows, void *out);
 void shmx__red_merge_all(const struct shmx__red_op *op,
 			 const struct shmx__job *job, const void *partials,
 			 uint64_t nchunks, void *out);
@@ -116,56 +121,33 @@ void shmx__red_merge_cols(const struct shmx__red_op *op,
 			  const struct shmx__job *job, const void *partials,
 			  uint64_t nchunks, void *out);
 
-/* Stamp out the engine-facing kernels of reduction `id` described by the
- * struct shmx__red_op `desc`: shmx__k_<id>[axis + 1], one per axis, so that
- * AXIS_ROWS (which writes out directly) has no merge. */
+/* The kernel ABI's three functions for any reduction: prepare() reads the
+ * call into the job (the axis rules above), chunk() and merge() go to the
+ * op's loops for the job's axis and dtype. */
+int shmx__red_kprepare(const struct shmx__red_op *op,
+		       struct shmx_kernel_call *c, struct shmx_error *err);
+int shmx__red_kchunk(const struct shmx_kernel_call *c,
+		     const struct shmx_chunk *k, struct shmx_error *err);
+int shmx__red_kmerge(const struct shmx_kernel_call *c, const void *partials,
+		     uint64_t nchunks, void *out, struct shmx_error *err);
+
+/* The kernel of reduction `id` described by the struct shmx__red_op
+ * `desc`: shmx__k_<id>. */
 #define SHMX__REDUCTION(id, desc)                                          \
-	static int id##_prepare(struct shmx__job *job,                     \
+	static int id##_prepare(struct shmx_kernel_call *c,                \
 				struct shmx_error *err)                    \
 	{                                                                  \
-		return shmx__red_prepare(&(desc), job, err);               \
+		return shmx__red_kprepare(&(desc), c, err);                \
 	}                                                                  \
-	static void id##_all(const struct shmx__job *job, const void *in, \
-			     uint64_t row0, uint64_t nrows, void *out,     \
-			     void *partial)                                \
-	{                                                                  \
-		(void)out;                                                 \
-		shmx__red_chunk_all(&(desc), job, in, row0, nrows, partial);\
-	}                                                                  \
-	static void id##_cols(const struct shmx__job *job, const void *in,\
-			      uint64_t row0, uint64_t nrows, void *out,    \
-			      void *partial)                               \
-	{                                                                  \
-		(void)out;                                                 \
-		shmx__red_chunk_cols(&(desc), job, in, row0, nrows,        \
-				     partial);                             \
-	}                                                                  \
-	static void id##_rows(const struct shmx__job *job, const void *in,\
-			      uint64_t row0, uint64_t nrows, void *out,    \
-			      void *partial)                               \
-	{                                                                  \
-		(void)partial;                                             \
-		shmx__red_chunk_rows(&(desc), job, in, row0, nrows, out);  \
-	}                                                                  \
-	static void id##_merge_all(const struct shmx__job *job,            \
-				   const void *partials, uint64_t nchunks, \
-				   void *out)                              \
-	{                                                                  \
-		shmx__red_merge_all(&(desc), job, partials, nchunks, out); \
-	}                                                                  \
-	static void id##_merge_cols(const struct shmx__job *job,           \
-				    const void *partials, uint64_t nchunks,\
-				    void *out)                             \
-	{                                                                  \
-		shmx__red_merge_cols(&(desc), job, partials, nchunks, out);\
-	}                                                                  \
-	const struct shmx__kernel shmx__k_##id[3] = {                      \
-		{ .name = #id, .kind = SHMX__REDUCE, .prepare = id##_prepare,\
-		  .chunk = id##_all, .merge = id##_merge_all },            \
-		{ .name = #id, .kind = SHMX__REDUCE, .prepare = id##_prepare,\
-		  .chunk = id##_cols, .merge = id##_merge_cols },          \
-		{ .name = #id, .kind = SHMX__REDUCE, .prepare = id##_prepare,\
-		  .chunk = id##_rows, .merge = NULL },                     \
+	const struct shmx_kernel shmx__k_##id = {                          \
+		.abi = SHMX_KERNEL_ABI,                                    \
+		.size = sizeof(struct shmx_kernel),                        \
+		.name = #id,                                               \
+		.kind = SHMX_KERNEL_REDUCE,                                \
+		.flags = SHMX_KERNEL_TAKES_AXIS,                           \
+		.prepare = id##_prepare,                                   \
+		.chunk = shmx__red_kchunk,                                 \
+		.merge = shmx__red_kmerge,                                 \
 	}
 
 #endif

@@ -1,147 +1,236 @@
-/* engine/kernels/registry.c - the table of operations: finding one by
- * name, the names for --help, and shmx__job_prepare(), which turns
- * "OP[:ARGS]" + axis + the input's dtype and shape into a job: the kernel
- * for that axis, its arguments, and (from the kernel's prepare) the output.
- * Pure: no system calls.
- *
- * Axes, as numpy's: none given (-1) reduces everything to a scalar; on a
- * 2-D input 0 gives one value per column, 1 one per row; on a 1-D input 0
- * is the whole array and 1 is out of bounds; a 0-D input takes no axis.
- * Maps take none.
+/* engine/kernels/registry.c - the table of built-in operations, and the
+ * one path by which the engine finds and prepares any kernel: parsing
+ * "NAME[:ARGS]", the checks that need no input, and both sides of the
+ * kernel contract around prepare() (registry.h).  Pure: no system calls.
  */
+#include <errno.h>
 #include <string.h>
 
-#include "kernels/args.h"
 #include "base/internal.h"
+#include "kernels/args.h"
 #include "kernels/ops.h"
+#include "kernels/registry.h"
 
-struct op_entry {
-	const char *name;
-	const char *form;             /* as the user writes it: "clip:LO:HI" */
-	const struct shmx__kernel *k; /* reductions: [axis + 1]; maps: one */
+/* What a built-in's arguments are, checked when it is opened. */
+enum argkind {
+	ARGS_NUMBER, /* numbers (or none) */
+	ARGS_DTYPE,  /* dtype names */
+	ARGS_OWN,    /* read by the kernel's prepare() */
 };
 
-#define REDUCTION_ENTRY(op) { #op, #op, shmx__k_##op },
-#define MAP_ENTRY(op, form) { #op, form, &shmx__k_##op },
-static const struct op_entry ops[] = {
+struct entry {
+	const struct shmx_kernel *k;
+	const char *form; /* as the user writes it: "clip:LO:HI" */
+	enum argkind args;
+};
+
+#define REDUCTION_ENTRY(op) { &shmx__k_##op, #op, ARGS_NUMBER },
+#define MAP_ENTRY(op, form, args) { &shmx__k_##op, form, ARGS_##args },
+static const struct entry builtins[] = {
 	SHMX__REDUCTIONS(REDUCTION_ENTRY) SHMX__MAPS(MAP_ENTRY)
+	{ &shmx__k_fill, "fill:FILL:SEED:DTYPE:SHAPE", ARGS_OWN },
 };
 
 #define REDUCTION_NAME(op) #op,
-#define MAP_NAME(op, form) #op,
+#define MAP_NAME(op, form, args) #op,
 const char *const shmx__op_names[] = {
 	SHMX__REDUCTIONS(REDUCTION_NAME) SHMX__MAPS(MAP_NAME) NULL
 };
 
-static const struct op_entry *find_entry(const char *name, size_t len)
+static const struct entry *find_builtin(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strlen(ops[i].name) == len &&
-		    memcmp(ops[i].name, name, len) == 0)
-			return &ops[i];
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strlen(builtins[i].k->name) == len &&
+		    memcmp(builtins[i].k->name, name, len) == 0)
+			return &builtins[i];
 	return NULL;
 }
 
-const struct shmx__kernel *shmx__kernel_find(const char *name, size_t len)
+/* Copy spec into op->text and cut its fields after the name at ':'.  The
+ * number of fields (which may exceed SHMX_KERNEL_ARGS_MAX), or -1. */
+static long split_args(const char *spec, size_t name_len, struct shmx__op *op,
+		       struct shmx_error *err)
 {
-	const struct op_entry *e = find_entry(name, len);
+	size_t len = strlen(spec);
+	char *p = op->text + name_len;
+	long n = 0;
 
-	return e ? e->k : NULL;
-}
-
-static int set_input(struct shmx__job *job, enum shmx_dtype dtype,
-		     const struct shmx_shape *shape, struct shmx_error *err)
-{
-	uint64_t n;
-
-	if ((unsigned)dtype >= SHMX_DTYPE_COUNT)
-		return shmx__fail(err, SHMX_EDTYPE, "unsupported dtype %d",
-				  (int)dtype);
-	if (shape->ndim < 0 || shape->ndim > SHMX_MAX_NDIM)
-		return shmx__fail(err, SHMX_ESHAPE,
-				  "%d-D arrays are not supported (0, 1 or 2)",
-				  shape->ndim);
-	job->in_dtype = dtype;
-	job->in_shape = *shape;
-	job->rows = shmx_shape_rows(shape);
-	job->cols = shmx_shape_cols(shape);
-	if (shmx__mul_u64(job->rows, job->cols, &n) < 0 || n > INT64_MAX)
-		return shmx__fail(err, SHMX_ESHAPE,
-				  "shape has too many elements");
-	return 0;
-}
-
-/* Pick the kernel for the axis; see the file comment for the rules. */
-static int set_axis(struct shmx__job *job, const struct op_entry *e,
-		    int axis, struct shmx_error *err)
-{
-	int ndim = job->in_shape.ndim;
-
-	job->axis = SHMX__AXIS_ALL;
-	job->kernel = e->k;
-	if (e->k->kind == SHMX__MAP) {
-		if (axis != -1)
-			return shmx__fail(err, SHMX_EOP,
-					  "operation '%s' is element-wise and "
-					  "takes no axis",
-					  e->name);
-		return 0;
+	if (len >= sizeof(op->text))
+		return shmx__fail(err, SHMX_EOP, "operation '%.*s' is too long",
+				  (int)name_len, spec), -1;
+	memcpy(op->text, spec, len + 1);
+	while (*p) { /* *p is a ':' */
+		*p++ = '\0';
+		if (n < (long)SHMX_KERNEL_ARGS_MAX)
+			op->args[n] = p;
+		n++;
+		p += strcspn(p, ":");
 	}
-	if (axis < -1)
-		return shmx__fail(err, SHMX_EOP,
-				  "axis %d is not supported (use 0 or 1)",
-				  axis);
-	if (axis >= ndim)
-		return shmx__fail(err, SHMX_EOP,
-				  "axis %d is out of bounds for a %d-D array",
-				  axis, ndim);
-	if (axis != -1 && ndim == 2)
-		job->axis = axis;
-	job->kernel = &e->k[job->axis + 1];
-	return 0;
+	op->nargs = n < (long)SHMX_KERNEL_ARGS_MAX ? (unsigned)n
+						   : SHMX_KERNEL_ARGS_MAX;
+	return n;
 }
 
-/* The op's entry and its parsed arguments: what needs no input. */
-static int parse_op(const char *op, const struct op_entry **out,
-		    struct shmx__opargs *args, struct shmx_error *err)
+static int check_count(const struct shmx_kernel *k, const char *form,
+		       long n, const struct shmx__op *op, struct shmx_error *err)
 {
-	const char *colon = strchr(op, ':');
-	size_t len = colon ? (size_t)(colon - op) : strlen(op);
-	const struct op_entry *e = find_entry(op, len);
+	if (n >= (long)k->min_args && n <= (long)k->max_args)
+		return 0;
+	if (k->max_args == 0)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s'%s takes no arguments",
+				  k->name, op->origin);
+	if (form)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s' needs the form %s", k->name,
+				  form);
+	return shmx__fail(err, SHMX_EOP,
+			  "operation '%s'%s takes %u to %u arguments, not %ld",
+			  k->name, op->origin, k->min_args, k->max_args, n);
+}
 
+int shmx__op_open(const char *spec, struct shmx__op *op,
+		  struct shmx_error *err)
+{
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	const struct entry *e;
+	struct shmx__opargs parsed;
+	long n;
+	int rc;
+
+	op->kernel = NULL;
+	op->nargs = 0;
+	op->dl = NULL;
+	op->origin[0] = op->text[0] = '\0';
+	if (len == 6 && memcmp(spec, "plugin", 6) == 0)
+		return shmx__fail(err, SHMX_EOP,
+				  "plugins are not supported yet");
+	e = find_builtin(spec, len);
 	if (!e)
 		return shmx__fail(err, SHMX_EOP,
 				  "unknown operation '%.*s' (see shmx run "
 				  "--help)",
-				  (int)len, op);
-	*out = e;
-	return shmx__args_parse(e->name, e->form, e->k->nargs,
-				e->k == &shmx__k_cast, colon ? colon + 1 : NULL,
-				args, err);
+				  (int)len, spec);
+	n = split_args(spec, len, op, err);
+	if (n < 0)
+		return SHMX_EOP;
+	rc = check_count(e->k, e->form, n, op, err);
+	if (!rc && e->args != ARGS_OWN)
+		rc = shmx__args_read(e->k->name, e->args == ARGS_DTYPE,
+				     op->nargs, op->args, &parsed, err);
+	if (!rc)
+		op->kernel = e->k;
+	return rc;
 }
 
-int shmx__op_check(const char *op, struct shmx_error *err)
+void shmx__op_close(struct shmx__op *op)
 {
-	const struct op_entry *e;
-	struct shmx__opargs args;
-
-	return parse_op(op, &e, &args, err);
+	if (op)
+		op->kernel = NULL;
 }
 
-int shmx__job_prepare(struct shmx__job *job, const char *op, int axis,
-		      enum shmx_dtype dtype, const struct shmx_shape *shape,
-		      struct shmx_error *err)
+/* ---- both sides of prepare() ------------------------------------------- */
+
+/* The kernel broke the contract: one message naming it and the rule. */
+#define BROKEN(op, err, ...)                                                \
+	shmx__fail(err, SHMX_EOP, "kernel '%s'%s breaks the kernel ABI: "   \
+		   __VA_ARGS__)
+#define KNAME(op) (op)->kernel->name, (op)->origin
+
+static int check_call(const struct shmx__op *op,
+		      const struct shmx_kernel_call *c, struct shmx_error *err)
 {
-	const struct op_entry *e = NULL;
+	const struct shmx_kernel *k = op->kernel;
+	unsigned lo = k->min_inputs, hi = k->max_inputs;
+
+	if (k->abi != SHMX_KERNEL_ABI || k->size != sizeof(*k))
+		return BROKEN(op, err, "ABI %u of %u bytes, not %u of %zu",
+			      KNAME(op), k->abi, k->size, SHMX_KERNEL_ABI,
+			      sizeof(*k));
+	if (c->size != sizeof(*c) || c->ninputs > SHMX_KERNEL_INPUTS_MAX)
+		return shmx__fail(err, -EINVAL, "bad kernel call");
+	if (k->flags & SHMX_KERNEL_NO_INPUT)
+		lo = hi = 0;
+	else if (lo == 0 && hi == 0)
+		lo = hi = 1;
+	if (c->ninputs < lo || c->ninputs > hi)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s'%s takes %u to %u inputs, "
+				  "not %u",
+				  KNAME(op), lo, hi, c->ninputs);
+	if ((unsigned)c->axis > SHMX_AXIS_1)
+		return shmx__fail(err, SHMX_EOP, "bad axis %d", (int)c->axis);
+	if (c->axis == SHMX_AXIS_NONE || (k->flags & SHMX_KERNEL_TAKES_AXIS))
+		return 0;
+	if (k->kind == SHMX_KERNEL_MAP)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s' is element-wise and takes "
+				  "no axis",
+				  k->name);
+	return shmx__fail(err, SHMX_EOP, "operation '%s'%s takes no axis",
+			  KNAME(op));
+}
+
+/* The output half as prepare() left it. */
+static int check_output(const struct shmx__op *op,
+			const struct shmx_kernel_call *c,
+			struct shmx_error *err)
+{
+	const struct shmx_kernel *k = op->kernel;
+	uint64_t count, bytes, n;
+
+	if (c->kind != k->kind &&
+	    !(k->kind == SHMX_KERNEL_REDUCE && c->kind == SHMX_KERNEL_ROWS))
+		return BROKEN(op, err, "prepare() made kind %d a kind %d",
+			      KNAME(op), (int)k->kind, (int)c->kind);
+	if ((unsigned)c->out_dtype >= SHMX_DTYPE_COUNT)
+		return BROKEN(op, err, "output dtype %d", KNAME(op),
+			      (int)c->out_dtype);
+	if (c->out_shape.ndim < 0 || c->out_shape.ndim > SHMX_MAX_NDIM)
+		return BROKEN(op, err, "a %d-D output", KNAME(op),
+			      c->out_shape.ndim);
+	if (shmx_shape_count(&c->out_shape, &count) < 0 ||
+	    shmx_shape_bytes(&c->out_shape, c->out_dtype, &bytes) < 0)
+		return shmx__fail(err, SHMX_ESHAPE, "result size overflows");
+	if (c->kind == SHMX_KERNEL_REDUCE) {
+		if (!k->merge)
+			return BROKEN(op, err, "a reduction without merge()",
+				      KNAME(op));
+		if (c->partial_bytes == 0 || c->partial_bytes > (1ull << 40))
+			return BROKEN(op, err, "partials of %zu bytes a chunk",
+				      KNAME(op), c->partial_bytes);
+		return 0;
+	}
+	if (shmx__mul_u64(c->rows, c->out_cols, &n) < 0 || n != count)
+		return BROKEN(op, err, "%llu values a row over %llu rows for "
+			      "an output of %llu",
+			      KNAME(op), (unsigned long long)c->out_cols,
+			      (unsigned long long)c->rows,
+			      (unsigned long long)count);
+	return 0;
+}
+
+int shmx__op_prepare(const struct shmx__op *op, struct shmx_kernel_call *c,
+		     struct shmx_error *err)
+{
 	int rc;
 
-	memset(job, 0, sizeof(*job));
-	rc = parse_op(op, &e, &job->args, err);
-	if (rc == 0)
-		rc = set_input(job, dtype, shape, err);
-	if (rc == 0)
-		rc = set_axis(job, e, axis, err);
-	if (rc == 0)
-		rc = job->kernel->prepare(job, err);
-	return rc;
+	if (!op->kernel)
+		return shmx__fail(err, -EINVAL, "no operation opened");
+	rc = check_call(op, c, err);
+	if (rc)
+		return rc;
+	c->nargs = op->nargs;
+	memcpy(c->args, op->args, sizeof(c->args));
+	c->kind = op->kernel->kind;
+	c->out_dtype = SHMX_F64;
+	c->out_shape = (struct shmx_shape){ 0, { 0, 0 } };
+	c->out_cols = 0;
+	c->partial_bytes = 0;
+	memset(c->state, 0, sizeof(c->state));
+	rc = op->kernel->prepare(c, err);
+	if (rc > 0)
+		return BROKEN(op, err, "prepare() returned %d", KNAME(op), rc);
+	return rc ? rc : check_output(op, c, err);
 }

@@ -88,6 +88,8 @@ enum shmx_kernel_kind {
 
 /* flags of struct shmx_kernel */
 #define SHMX_KERNEL_TAKES_AXIS 0x1u /* without it, an axis is refused */
+#define SHMX_KERNEL_NO_INPUT 0x2u   /* a generator: exactly 0 inputs
+				     * (min_inputs, max_inputs must be 0) */
 
 /* One input as the kernel sees it: a rows x cols C-order matrix (a 1-D
  * array of N is N x 1, a scalar 1 x 1). */
@@ -137,9 +139,10 @@ struct shmx_kernel {
 	uint32_t size; /* sizeof(struct shmx_kernel) */
 	const char *name;
 	enum shmx_kernel_kind kind;
-	uint32_t flags;               /* SHMX_KERNEL_TAKES_AXIS */
+	uint32_t flags; /* SHMX_KERNEL_TAKES_AXIS, SHMX_KERNEL_NO_INPUT */
 	unsigned min_args, max_args;  /* after "name:", at most ARGS_MAX */
-	unsigned min_inputs, max_inputs; /* 0, 0 means exactly 1 */
+	/* 0, 0 means exactly 1 (0 inputs: flag SHMX_KERNEL_NO_INPUT) */
+	unsigned min_inputs, max_inputs;
 	/* 0, or a negative code with err filled (bad input: the CLI exits
 	 * 2 for SHMX_EOP, SHMX_EDTYPE, SHMX_ESHAPE, SHMX_EUSAGE). */
 	int (*prepare)(struct shmx_kernel_call *c, struct shmx_error *err);

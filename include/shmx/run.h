@@ -20,12 +20,8 @@
 #include "error.h"
 #include "array.h"
 #include "gen.h"
+#include "kernel.h" /* enum shmx_axis */
 #include "stats.h"
-
-/* opts.axis: the zero value means none (reduce everything) */
-#define SHMX_AXIS_NONE 0
-#define SHMX_AXIS_0 1 /* numpy axis=0: one value per column */
-#define SHMX_AXIS_1 2 /* numpy axis=1: one value per row */
 
 #define SHMX_RETRIES_NONE (-1)
 
@@ -40,7 +36,7 @@ struct shmx_run_opts {
 	const char *output;   /* target spec; NULL: result in memory */
 	struct shmx_create_opts create;
 	struct shmx_open_opts input; /* raw inputs; .writable is set for you */
-	int axis;             /* SHMX_AXIS_* */
+	enum shmx_axis axis;  /* the zero value: none (reduce everything) */
 	unsigned workers;     /* 0: shmx_default_workers() */
 	uint64_t chunk_bytes; /* 0: the default (4 MiB) */
 	int retries;          /* worker deaths survived: 0 means 1,

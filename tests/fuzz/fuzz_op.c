@@ -6,12 +6,12 @@
  * (0-7 each), byte 3 --chunk in bytes (1-256), then OP up to a newline,
  * then the array's bytes (repeated to fill it; zeros when none).
  *
- * Properties: an op that shmx__op_check refuses, shmx__job_prepare refuses
- * with the same code; refusals are SHMX_EOP, SHMX_EEMPTY, SHMX_EDTYPE,
- * SHMX_ESHAPE or -EOVERFLOW with a one-line message; a prepared job has a
- * kernel, a result dtype, a result shape of the op's kind (a map keeps the
- * input's; a reduction gives a scalar, one per column or one per row),
- * partial slots in whole cache lines; integer arguments saturate into
+ * Properties: shmx__op_open refuses only with SHMX_EOP; shmx__op_prepare
+ * refuses with SHMX_EOP, SHMX_EEMPTY, SHMX_EDTYPE, SHMX_ESHAPE or
+ * -EOVERFLOW, each with a one-line message; a prepared call has a
+ * result dtype, a result shape of the op's kind (a map keeps the input's;
+ * a reduction gives a scalar, one per column or one per row), partial
+ * slots in whole cache lines; integer arguments saturate into
  * every integer dtype's range; and the kernel run over the chunks of the
  * plan, in either order, writes bit-identical results (determinism for
  * any -j), with no read or write outside the buffers (ASan) and no UB
@@ -20,11 +20,14 @@
 #include <errno.h>
 
 #include "kernels/args.h"
-#include "kernels/kernel.h"
+#include "kernels/job.h"
+#include "kernels/registry.h"
 #include "format/plan.h"
 #include "fuzz.h"
 
-static const int axes[] = { -1, 0, 1, -2, 2, -1, -1, 0 };
+/* the last three are not enum shmx_axis values */
+static const int axes[] = { SHMX_AXIS_NONE, SHMX_AXIS_0, SHMX_AXIS_1,
+			    SHMX_AXIS_NONE, SHMX_AXIS_0, 3, -1, 7 };
 
 struct input {
 	enum shmx_dtype dtype;
@@ -105,37 +108,42 @@ static void check_args(const struct shmx__opargs *a)
 	}
 }
 
-static void check_job(const struct shmx__job *job, const struct input *in)
+static void check_job(const struct shmx_kernel_call *c,
+		      const struct input *in)
 {
-	const struct shmx_shape *o = &job->out_shape;
+	const struct shmx__job *job = shmx__job_of_c(c);
+	const struct shmx_shape *o = &c->out_shape;
 	uint64_t rows = shmx_shape_rows(&in->shape);
 	uint64_t cols = shmx_shape_cols(&in->shape);
 
-	FUZZ_CHECK(job->kernel && job->kernel->chunk && job->kernel->prepare,
-		   "no kernel");
-	FUZZ_CHECK((unsigned)job->out_dtype < SHMX_DTYPE_COUNT,
-		   "result dtype %d", (int)job->out_dtype);
+	FUZZ_CHECK((unsigned)c->out_dtype < SHMX_DTYPE_COUNT,
+		   "result dtype %d", (int)c->out_dtype);
 	FUZZ_CHECK(job->partial_bytes % 64 == 0, "slot of %zu bytes",
 		   job->partial_bytes);
 	FUZZ_CHECK(job->rows == rows && job->cols == cols, "rows/cols");
-	if (job->kernel->kind == SHMX__MAP) {
-		FUZZ_CHECK(in->axis == -1, "a map took axis %d", in->axis);
+	if (c->kind == SHMX_KERNEL_MAP) {
+		FUZZ_CHECK(in->axis == SHMX_AXIS_NONE, "a map took axis %d",
+			   in->axis);
 		FUZZ_CHECK(memcmp(o, &in->shape, sizeof(*o)) == 0,
 			   "a map changed the shape");
+		FUZZ_CHECK(c->out_cols == cols, "a map's row width");
 		return;
 	}
 	switch (job->axis) {
-	case SHMX__AXIS_ALL:
-		FUZZ_CHECK(o->ndim == 0, "a full reduction is not a scalar");
+	case SHMX_AXIS_NONE:
+		FUZZ_CHECK(o->ndim == 0 && c->kind == SHMX_KERNEL_REDUCE,
+			   "a full reduction is not a scalar");
 		break;
-	case SHMX__AXIS_COLS:
-		FUZZ_CHECK(in->shape.ndim == 2 && in->axis == 0 &&
-				   o->ndim == 1 && o->dim[0] == cols,
+	case SHMX_AXIS_0:
+		FUZZ_CHECK(in->shape.ndim == 2 && in->axis == SHMX_AXIS_0 &&
+				   o->ndim == 1 && o->dim[0] == cols &&
+				   c->kind == SHMX_KERNEL_REDUCE,
 			   "axis 0 result shape");
 		break;
-	case SHMX__AXIS_ROWS:
-		FUZZ_CHECK(in->shape.ndim == 2 && in->axis == 1 &&
-				   o->ndim == 1 && o->dim[0] == rows,
+	case SHMX_AXIS_1:
+		FUZZ_CHECK(in->shape.ndim == 2 && in->axis == SHMX_AXIS_1 &&
+				   o->ndim == 1 && o->dim[0] == rows &&
+				   c->kind == SHMX_KERNEL_ROWS,
 			   "axis 1 result shape");
 		break;
 	default:
@@ -153,49 +161,61 @@ static void *zalloc(size_t n)
 	return p;
 }
 
-/* Run the job over the plan's chunks (forward or backward) into out. */
-static void compute(const struct shmx__job *job, const struct shmx__plan *p,
+/* Run the call over the plan's chunks (forward or backward) into out. */
+static void compute(const struct shmx_kernel *kn,
+		    const struct shmx_kernel_call *c, const struct shmx__plan *p,
 		    const char *data, int backward, void *out, size_t out_bytes)
 {
-	size_t row_bytes = job->cols * shmx_dtype_size(job->in_dtype);
-	char *parts = zalloc(p->nchunks * job->partial_bytes);
+	size_t row_bytes = c->in[0].cols * shmx_dtype_size(c->in[0].dtype);
+	size_t slot = c->kind == SHMX_KERNEL_REDUCE ? shmx_kernel_slot_bytes(c)
+						    : 0;
+	size_t out_row = c->out_cols * shmx_dtype_size(c->out_dtype);
+	char *parts = zalloc(p->nchunks * slot);
+	struct shmx_error err = { 0 };
 
 	memset(out, 0, out_bytes);
 	for (uint64_t n = 0; n < p->nchunks; n++) {
 		uint64_t i = backward ? p->nchunks - 1 - n : n;
 		uint64_t row0 = shmx__plan_row0(p, i);
+		const void *in[1] = { data + row0 * row_bytes };
+		struct shmx_chunk k = {
+			.index = i, .row0 = row0,
+			.nrows = shmx__plan_nrows(p, i), .in = in,
+			.out = slot ? NULL : (char *)out + row0 * out_row,
+			.partial = slot ? parts + i * slot : NULL,
+		};
 
-		job->kernel->chunk(job, data + row0 * row_bytes, row0,
-				   shmx__plan_nrows(p, i), out,
-				   job->partial_bytes ? parts + i * job->partial_bytes
-						      : NULL);
+		FUZZ_CHECK(kn->chunk(c, &k, &err) == 0, "chunk failed");
 	}
-	if (job->kernel->merge)
-		job->kernel->merge(job, parts, p->nchunks, out);
+	if (slot)
+		FUZZ_CHECK(kn->merge(c, parts, p->nchunks, out, &err) == 0,
+			   "merge failed");
 	free(parts);
 }
 
-static void run_job(const struct shmx__job *job, const struct input *in)
+static void run_call(const struct shmx_kernel *kn,
+		     const struct shmx_kernel_call *c, const struct input *in)
 {
-	size_t in_bytes = job->rows * job->cols * shmx_dtype_size(job->in_dtype);
+	size_t in_bytes = c->in[0].rows * c->in[0].cols *
+			  shmx_dtype_size(c->in[0].dtype);
 	uint64_t out_count;
 	size_t out_bytes;
 	struct shmx__plan plan;
 	char *data = zalloc(in_bytes);
 	void *out1, *out2;
 
-	FUZZ_CHECK(shmx_shape_count(&job->out_shape, &out_count) == 0,
+	FUZZ_CHECK(shmx_shape_count(&c->out_shape, &out_count) == 0,
 		   "result shape");
-	out_bytes = out_count * shmx_dtype_size(job->out_dtype);
+	out_bytes = out_count * shmx_dtype_size(c->out_dtype);
 	for (size_t i = 0; in->nbytes && i < in_bytes; i++)
 		data[i] = (char)in->bytes[i % in->nbytes];
-	shmx__plan_make(&plan, job->rows,
-			job->cols * shmx_dtype_size(job->in_dtype),
+	shmx__plan_make(&plan, c->rows,
+			c->in[0].cols * shmx_dtype_size(c->in[0].dtype),
 			in->chunk_bytes);
 	out1 = zalloc(out_bytes);
 	out2 = zalloc(out_bytes);
-	compute(job, &plan, data, 0, out1, out_bytes);
-	compute(job, &plan, data, 1, out2, out_bytes);
+	compute(kn, c, &plan, data, 0, out1, out_bytes);
+	compute(kn, c, &plan, data, 1, out2, out_bytes);
 	FUZZ_CHECK(memcmp(out1, out2, out_bytes) == 0,
 		   "result depends on the order chunks ran in");
 	free(out2);
@@ -205,31 +225,40 @@ static void run_job(const struct shmx__job *job, const struct input *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct shmx__op op;
+	static struct shmx_kernel_call c;
 	struct input in;
-	struct shmx__job job;
-	struct shmx_error err = { 0 }, err2 = { 0 };
-	int rc, checked;
+	struct shmx_error err = { 0 };
+	int rc;
 
 	if (decode(data, size, &in) < 0)
 		return 0;
-	checked = shmx__op_check(in.op, &err);
-	if (checked) {
-		FUZZ_CHECK(checked == SHMX_EOP, "op_check code %d", checked);
-		fuzz_check_error(&err, checked);
-	}
-	rc = shmx__job_prepare(&job, in.op, in.axis, in.dtype, &in.shape,
-			       &err2);
-	if (checked)
-		FUZZ_CHECK(rc == checked && strcmp(err.msg, err2.msg) == 0,
-			   "op_check said '%s', prepare %d '%s'", err.msg, rc,
-			   err2.msg);
+	rc = shmx__op_open(in.op, &op, &err);
 	if (rc) {
-		check_refusal(rc, &err2);
-	} else {
-		check_args(&job.args);
-		check_job(&job, &in);
-		run_job(&job, &in);
+		FUZZ_CHECK(rc == SHMX_EOP, "op_open code %d", rc);
+		fuzz_check_error(&err, rc);
+		free(in.op);
+		return 0;
 	}
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.ninputs = 1;
+	c.in[0] = (struct shmx_kernel_input){
+		.dtype = in.dtype, .shape = in.shape,
+		.rows = shmx_shape_rows(&in.shape),
+		.cols = shmx_shape_cols(&in.shape),
+	};
+	c.rows = c.in[0].rows;
+	c.axis = (enum shmx_axis)in.axis;
+	rc = shmx__op_prepare(&op, &c, &err);
+	if (rc) {
+		check_refusal(rc, &err);
+	} else {
+		check_args(&shmx__job_of_c(&c)->args);
+		check_job(&c, &in);
+		run_call(op.kernel, &c, &in);
+	}
+	shmx__op_close(&op);
 	free(in.op);
 	return 0;
 }
