@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "gen.h"
 #include "stats.h"
+#include "kernel.h"
 #include "run.h"
 
 #endif

@@ -1,0 +1,418 @@
+/* engine/exec/job.c - building a job and running it (job.h): inputs and
+ * their rows, the kernel, the plan and sources, the sink, then the pool,
+ * the merge and the publish, each phase timed. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "shmx/npy.h"
+#include "base/internal.h"
+#include "store/output.h"
+#include "exec/io_choice.h"
+#include "exec/job.h"
+
+/* A partial slot larger than this is a kernel's mistake, not a plan. */
+#define SLOT_BYTES_MAX (UINT64_C(1) << 30)
+
+void shmx__job_init(struct shmx__job *job, const char *what)
+{
+	memset(job, 0, sizeof(*job));
+	job->what = what;
+	job->perf.ctl_fd = job->perf.ack_fd = -1;
+	job->write_fd = -1;
+	job->call.size = sizeof(job->call);
+}
+
+/* ---- inputs and their rows ------------------------------------------- */
+
+static void describe(struct shmx__job *job, unsigned i)
+{
+	struct shmx__input *in = &job->in[i];
+	struct shmx_kernel_input *k = &job->call.in[i];
+
+	k->dtype = shmx_array_dtype(in->array);
+	k->shape = *shmx_array_shape(in->array);
+	k->rows = shmx_shape_rows(&k->shape);
+	k->cols = shmx_shape_cols(&k->shape);
+	in->data = shmx_array_data(in->array);
+	in->row_bytes = shmx__row_bytes(k->cols, shmx_dtype_size(k->dtype));
+}
+
+/* The rows the inputs of this ndim agree on (see job.h): the first row
+ * count other than 1, which every other must match (or be 1); 1 when all
+ * have one row.  *found: whether any input has this ndim. */
+static int agree(struct shmx__job *job, int ndim, uint64_t *rows, int *found,
+		 struct shmx_error *err)
+{
+	const char *who = NULL;
+
+	*found = 0;
+	*rows = 1;
+	for (unsigned i = 0; i < job->ninputs; i++) {
+		const struct shmx_kernel_input *k = &job->call.in[i];
+
+		if (k->shape.ndim != ndim)
+			continue;
+		*found = 1;
+		if (k->rows == 1)
+			continue;
+		if (!who) {
+			*rows = k->rows;
+			who = job->in[i].spec;
+		} else if (k->rows != *rows) {
+			return shmx__fail(err, SHMX_ESHAPE,
+					  "%s has %llu rows and %s %llu: inputs "
+					  "must have the same rows (or one)",
+					  who, (unsigned long long)*rows,
+					  job->in[i].spec,
+					  (unsigned long long)k->rows);
+		}
+	}
+	return 0;
+}
+
+/* The job's rows from the inputs of the most dimensions; an input of
+ * fewer dimensions or other rows is broadcast. */
+static int set_rows(struct shmx__job *job, struct shmx_error *err)
+{
+	uint64_t rows = 1;
+	int ndim = 2, found = 0, rc = 0;
+
+	for (; ndim > 0; ndim--) {
+		rc = agree(job, ndim, &rows, &found, err);
+		if (rc || found)
+			break;
+	}
+	if (rc)
+		return rc;
+	job->call.rows = rows;
+	for (unsigned i = 0; i < job->ninputs; i++) {
+		struct shmx_kernel_input *k = &job->call.in[i];
+
+		k->broadcast = k->shape.ndim < ndim || k->rows != rows;
+		job->in[i].broadcast = k->broadcast;
+	}
+	return 0;
+}
+
+int shmx__job_inputs(struct shmx__job *job, const char *const *sources,
+		     unsigned n, const struct shmx_open_opts *io, int writable,
+		     struct shmx_error *err)
+{
+	struct shmx_open_opts o = io ? *io : (struct shmx_open_opts){ 0 };
+	int rc;
+
+	if (n > SHMX_KERNEL_INPUTS_MAX)
+		return shmx__fail(err, SHMX_EUSAGE, "%s: %u inputs, at most %u",
+				  job->what, n, SHMX_KERNEL_INPUTS_MAX);
+	o.writable = writable;
+	for (unsigned i = 0; i < n; i++) {
+		job->in[i].spec = sources[i];
+		rc = shmx_array_open(sources[i], &o, &job->in[i].array, err);
+		if (rc)
+			return rc;
+		job->ninputs = job->call.ninputs = i + 1;
+		describe(job, i);
+	}
+	return set_rows(job, err);
+}
+
+void shmx__job_no_inputs(struct shmx__job *job, uint64_t rows)
+{
+	job->ninputs = job->call.ninputs = 0;
+	job->call.rows = rows;
+}
+
+/* ---- the kernel ------------------------------------------------------ */
+
+int shmx__job_op(struct shmx__job *job, const char *spec,
+		 struct shmx_error *err)
+{
+	return shmx__op_open(spec, &job->op, err);
+}
+
+int shmx__job_prepare(struct shmx__job *job, enum shmx_axis axis,
+		      struct shmx_error *err)
+{
+	job->call.axis = axis;
+	return shmx__op_prepare(&job->op, &job->call, err);
+}
+
+/* ---- the plan and the sources --------------------------------------- */
+
+/* Bytes of one row of results that workers write (MAP, ROWS), else 0. */
+static uint64_t result_row_bytes(const struct shmx__job *job)
+{
+	if (job->call.kind == SHMX_KERNEL_REDUCE)
+		return 0;
+	return shmx__row_bytes(job->call.out_cols,
+			       shmx_dtype_size(job->call.out_dtype));
+}
+
+/* What a chunk's bytes are counted by: the rows of the inputs it reads,
+ * or without any, the rows it writes. */
+static uint64_t plan_row_bytes(const struct shmx__job *job)
+{
+	uint64_t sum = 0;
+	int sliced = 0;
+
+	for (unsigned i = 0; i < job->ninputs; i++) {
+		if (job->in[i].broadcast)
+			continue;
+		sliced = 1;
+		if (shmx__add_u64(sum, job->in[i].row_bytes, &sum) < 0)
+			return UINT64_MAX;
+	}
+	return sliced ? sum : result_row_bytes(job);
+}
+
+int shmx__job_plan(struct shmx__job *job, uint64_t chunk_bytes, int io,
+		   unsigned queue_depth, struct shmx_error *err)
+{
+	job->plan_row_bytes = plan_row_bytes(job);
+	shmx__plan_make(&job->plan, job->call.rows, job->plan_row_bytes,
+			chunk_bytes);
+	for (unsigned i = 0; i < job->ninputs; i++) {
+		struct shmx__input *in = &job->in[i];
+
+		in->plan = &job->plan;
+		in->queue_depth = queue_depth;
+		in->source = in->broadcast
+			? &shmx__source_map
+			: shmx__io_choose(in->array, io, in->io_note,
+					  sizeof(in->io_note));
+	}
+	job->shared = shmx__shared_map();
+	if (!job->shared)
+		return shmx__fail(err, -errno, "%s: cannot map the workers' "
+				  "messages: %s", job->what, strerror(errno));
+	return 0;
+}
+
+unsigned shmx__job_workers(const struct shmx__job *job, unsigned asked)
+{
+	return shmx__workers_for(asked, job->plan.nchunks);
+}
+
+/* ---- the sink -------------------------------------------------------- */
+
+static int streamed(const struct shmx__job *job)
+{
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].source == &shmx__source_stream)
+			return 1;
+	return 0;
+}
+
+/* A streamed map into a file on a disk streams its writes too, so that a
+ * map larger than memory stays bounded (io/writer.h).  Segments and tmpfs
+ * files are memory: they are written through the mapping. */
+static void choose_writes(struct shmx__job *job)
+{
+	const struct shmx_target *t = shmx_output_target(job->out);
+
+	if (!streamed(job) || job->call.kind != SHMX_KERNEL_MAP ||
+	    t->kind != SHMX_TARGET_FILE ||
+	    shmx__on_tmpfs(shmx__output_fd(job->out)))
+		return;
+	job->sink = &shmx__sink_write;
+	job->write_fd = shmx__output_fd(job->out);
+	job->reserve = 0;
+}
+
+static int map_partials(struct shmx__job *job, struct shmx_error *err)
+{
+	job->slot_bytes = shmx_kernel_slot_bytes(&job->call);
+	if (!job->plan.nchunks)
+		return 0;
+	if (shmx__mul_u64(job->plan.nchunks, job->slot_bytes,
+			  &job->partials_len) < 0)
+		return shmx__fail(err, -EOVERFLOW, "too many chunks");
+	job->partials = shmx__map_shared(job->partials_len);
+	if (!job->partials)
+		return shmx__fail(err, -errno,
+				  "%s: cannot map partial results: %s",
+				  job->what, strerror(errno));
+	return 0;
+}
+
+static int map_memory(struct shmx__job *job, struct shmx_error *err)
+{
+	job->anon_len = job->out_bytes;
+	if (!job->anon_len)
+		return 0;
+	job->anon = shmx__map_shared(job->anon_len);
+	if (!job->anon)
+		return shmx__fail(err, -errno, "%s: cannot map the result: %s",
+				  job->what, strerror(errno));
+	job->out_data = job->anon;
+	job->populate = job->call.kind != SHMX_KERNEL_REDUCE;
+	return 0;
+}
+
+int shmx__job_sink(struct shmx__job *job, const char *output,
+		   const struct shmx_create_opts *create, int in_place,
+		   struct shmx_error *err)
+{
+	int reduce = job->call.kind == SHMX_KERNEL_REDUCE, rc = 0;
+
+	if (shmx_shape_bytes(&job->call.out_shape, job->call.out_dtype,
+			     &job->out_bytes) < 0)
+		return shmx__fail(err, SHMX_ESHAPE, "result size overflows");
+	job->out_row_bytes = result_row_bytes(job);
+	job->sink = reduce ? &shmx__sink_partial : &shmx__sink_rows;
+	if (reduce)
+		rc = map_partials(job, err);
+	if (rc)
+		return rc;
+	if (in_place) {
+		job->out_data = shmx_array_data_mut(job->in[0].array);
+		return 0;
+	}
+	if (!output)
+		return map_memory(job, err);
+	/* rows written by workers are reserved by those workers */
+	rc = shmx__output_create(output, job->call.out_dtype,
+				 &job->call.out_shape, create, !reduce,
+				 &job->out, err);
+	if (rc)
+		return rc;
+	job->out_data = shmx_output_data(job->out);
+	job->reserve = !reduce;
+	choose_writes(job);
+	return 0;
+}
+
+/* ---- running it ------------------------------------------------------ */
+
+static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
+		   struct shmx__pool_report *rep, struct shmx_error *err)
+{
+	struct shmx__pool_task task = {
+		.plan = &job->plan,
+		.worker = shmx__job_worker,
+		.ctx = job,
+		.bytes_per_row = job->plan_row_bytes,
+	};
+	int rc;
+
+	if (!job->plan.nchunks) {
+		memset(rep, 0, sizeof(*rep));
+		return 0;
+	}
+	rc = shmx__pool_run(&task, po, rep, err);
+	/* a worker's own message says more than its error code */
+	if (rc && job->shared->failed)
+		shmx__fail(err, rc, "%s", job->shared->msg);
+	else if (rc == -ENOSPC && job->out) /* reserving its output rows */
+		rc = shmx__output_nospace(job->out, err);
+	return rc;
+}
+
+static int merge(struct shmx__job *job, struct shmx_error *err)
+{
+	int rc;
+
+	if (job->call.kind != SHMX_KERNEL_REDUCE)
+		return 0;
+	rc = job->op.kernel->merge(&job->call, job->partials, job->plan.nchunks,
+				   job->out_data, err);
+	if (rc && !err->msg[0])
+		shmx__fail(err, rc, "%s: merge failed: %s", job->what,
+			   shmx_strerror(rc));
+	return rc;
+}
+
+static void fill_notes(const struct shmx__job *job, struct shmx_stats *st)
+{
+	char *n = st->io_note;
+	size_t len = sizeof(st->io_note);
+
+	n[0] = '\0';
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].io_note[0])
+			shmx__note(n, len, "%s", job->in[i].io_note);
+	if (job->shared->read_noted)
+		shmx__note(n, len, "%s", job->shared->read_note);
+	if (job->sink == &shmx__sink_write)
+		shmx__note(n, len, "output streamed by io_uring writes");
+	if (job->shared->write_noted)
+		shmx__note(n, len, "%s", job->shared->write_note);
+}
+
+static void fill_stats(const struct shmx__job *job,
+		       struct shmx__pool_report *rep, struct shmx_stats *st)
+{
+	snprintf(st->op, sizeof(st->op), "%s", job->what);
+	st->workers = rep->workers;
+	st->spawned = rep->spawned;
+	st->deaths = rep->deaths;
+	st->chunks = job->plan.nchunks;
+	st->chunk_rows = job->plan.chunk_rows;
+	st->rows = job->plan.rows;
+	st->bytes_in = 0;
+	for (unsigned i = 0; i < job->ninputs; i++)
+		st->bytes_in += shmx_array_nbytes(job->in[i].array);
+	st->bytes_out = job->out_bytes;
+	st->worker = rep->w; /* the report's array becomes the stats' */
+	rep->w = NULL;
+	snprintf(st->io, sizeof(st->io), "%s",
+		 !job->ninputs ? "" : streamed(job) ? "stream" : "mmap");
+	fill_notes(job, st);
+}
+
+int shmx__job_execute(struct shmx__job *job, const struct shmx__pool_opts *po,
+		      double t0, int want_stats, struct shmx_stats *st,
+		      struct shmx_error *err)
+{
+	struct shmx__pool_report rep = { 0 };
+	double t1 = shmx__now(), t2, t3;
+	int rc = compute(job, po, &rep, err);
+
+	t2 = shmx__now();
+	if (!rc)
+		rc = merge(job, err);
+	t3 = shmx__now();
+	if (!rc && job->out) {
+		rc = shmx_output_publish(job->out, err);
+		job->out = NULL; /* publish frees it, whatever the result */
+	}
+	if (!rc && want_stats) {
+		fill_stats(job, &rep, st);
+		st->setup_s = t1 - t0;
+		st->compute_s = t2 - t1;
+		st->merge_s = t3 - t2;
+		st->publish_s = shmx__now() - t3;
+		st->total_s = shmx__now() - t0;
+		st->gb_per_s = st->compute_s > 0
+			? (double)st->bytes_in / st->compute_s / 1e9 : 0;
+	}
+	shmx__pool_report_free(&rep);
+	return rc;
+}
+
+void shmx__job_result(struct shmx__job *job, struct shmx_result *res)
+{
+	res->dtype = job->call.out_dtype;
+	res->shape = job->call.out_shape;
+	res->data = job->anon;
+	res->priv_map = job->anon;
+	res->priv_len = job->anon_len;
+	job->anon = NULL; /* the result owns it now */
+}
+
+void shmx__job_close(struct shmx__job *job)
+{
+	shmx__perf_ctl_close(&job->perf);
+	shmx_output_discard(job->out);
+	if (job->anon)
+		munmap(job->anon, job->anon_len);
+	if (job->partials)
+		munmap(job->partials, job->partials_len);
+	shmx__shared_unmap(job->shared);
+	for (unsigned i = 0; i < job->ninputs; i++)
+		shmx_array_close(job->in[i].array);
+	shmx__op_close(&job->op);
+	memset(job, 0, sizeof(*job));
+}
