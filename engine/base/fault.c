@@ -49,6 +49,7 @@ static void parse_spec(const char *v)
 static void parse(void)
 {
 	const char *v = getenv("SHMX_FAULT");
+	int saved = errno; /* hooks sit just before calls that set it */
 
 	if (!v)
 		v = "";
@@ -60,6 +61,7 @@ static void parse(void)
 	/* a value too long to keep is re-read at every call: it arms
 	 * nothing, so there is no count to lose */
 	snprintf(armed.value, sizeof(armed.value), "%s", v);
+	errno = saved;
 }
 
 bool shmx__fault_enabled(void)
@@ -90,8 +92,10 @@ static void log_hit(const char *site)
 	if (!path || !*path)
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		errno = saved;
 		return;
+	}
 	len = snprintf(line, sizeof(line), "%s %llu %ld\n", site,
 		       (unsigned long long)armed.calls, (long)getpid());
 	if (len > 0 && write(fd, line, (size_t)len) < 0)
