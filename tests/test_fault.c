@@ -21,24 +21,18 @@
  * engine never uses keeps them apart from real hooks. */
 #define SITE "test-site"
 
-static char dir[64];
-
 static void setup(void)
 {
 	unsetenv("SHMX_FAULT");
 	unsetenv("SHMX_FAULT_LOG");
 	unsetenv("SHMX_SIGNAL_STORM");
-	dir[0] = '\0';
-	shm_guard_begin();
+	scratch_begin();
 }
 
 static void teardown(void)
 {
 	unsetenv("SHMX_FAULT");
-	if (dir[0])
-		rm_rf(dir);
-	dir[0] = '\0';
-	shm_guard_end();
+	scratch_end();
 }
 
 TestSuite(fault, .init = setup, .fini = teardown, .timeout = 20);
@@ -242,8 +236,7 @@ Test(fault, the_log_has_a_line_per_failed_call)
 	char log[128], want[256], *text;
 
 	need_hooks();
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(log, sizeof(log), "%s/fault.log", dir);
+	in_scratch(log, sizeof(log), "fault.log");
 	setenv("SHMX_FAULT_LOG", log, 1);
 	setenv("SHMX_FAULT", SITE ":2:persist", 1);
 	cr_expect_str_eq(pattern(SITE, 3), ".XX");
@@ -261,8 +254,7 @@ Test(fault, the_log_keeps_errno)
 	char log[128];
 
 	need_hooks();
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(log, sizeof(log), "%s/no-such-dir/fault.log", dir);
+	in_scratch(log, sizeof(log), "no-such-dir/fault.log");
 	setenv("SHMX_FAULT_LOG", log, 1); /* cannot be opened: no line, no error */
 	setenv("SHMX_FAULT", SITE ":1", 1);
 	errno = 1234;

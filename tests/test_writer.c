@@ -6,7 +6,6 @@
  * short writes and write errors when the fault hooks are on; misuse; and
  * that close waits for writes in flight and leaves no descriptor open. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -426,18 +425,6 @@ Test(writer, refuses_a_process_that_did_not_open_it)
 
 /* ---- closing --------------------------------------------------------- */
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	cr_assert(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 Test(writer, close_waits_for_writes_in_flight_and_closes_what_it_opened)
 {
 	for (int m = DIRECT; m <= PWRITE; m++) {
@@ -445,13 +432,13 @@ Test(writer, close_waits_for_writes_in_flight_and_closes_what_it_opened)
 				 .chunk_bytes = 65536, .mode = (enum mode)m };
 		struct run r = { .c = c };
 		struct shmx_error err = { 0 };
-		int fd = make_output(&c), before = count_fds();
+		int fd = make_output(&c), before = count_open_fds();
 
 		open_writer(&r, fd);
 		for (uint64_t i = 0; i < r.plan.nchunks; i++)
 			cr_assert_eq(write_chunk(&r, i, &err), 0, "%s", err.msg);
 		close_writer(&r); /* no flush */
-		cr_expect_eq(count_fds(), before, "%s", mode_name[m]);
+		cr_expect_eq(count_open_fds(), before, "%s", mode_name[m]);
 		close(fd);
 		expect_file(&c, mode_name[m]);
 	}
@@ -596,7 +583,7 @@ Test(writer, out_of_memory_at_open_leaves_nothing)
 
 	need_hooks();
 	fd = make_output(&c);
-	before = count_fds();
+	before = count_open_fds();
 	shmx__plan_make(&plan, c.rows, c.row_bytes, 0);
 	o.fd = fd;
 	o.plan = &plan;
@@ -615,7 +602,7 @@ Test(writer, out_of_memory_at_open_leaves_nothing)
 		cr_expect_null(w, "%s", fault);
 		cr_expect(!strncmp(err.msg, "out.npy: ", 9), "%s: %s", fault,
 			  err.msg);
-		cr_expect_eq(count_fds(), before, "%s", fault);
+		cr_expect_eq(count_open_fds(), before, "%s", fault);
 	}
 	close(fd);
 }
