@@ -122,7 +122,7 @@ int cli_parse_mode(const char *s, unsigned *out)
 int cli_array_option(int c, struct cli_array *a)
 {
 	struct shmx_error err = { 0 };
-	unsigned mode;
+	unsigned mode = 0; /* -Wmaybe-uninitialized: set when parse succeeds */
 
 	switch (c) {
 	case 'o': a->output = optarg; return 0;
