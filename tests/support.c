@@ -1,4 +1,4 @@
-/* tests/support.c - helpers shared by the Criterion tests. */
+/* tests/support.c - helpers shared by the Criterion tests (support.h). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shmx/target.h"
+#include "shmx/shmx.h"
 #include "support.h"
 
 static int cmp(const void *a, const void *b)
@@ -185,6 +185,30 @@ void make_tmpdir(char *buf, size_t len)
 	cr_assert(mkdtemp(buf));
 }
 
+char scratch_dir[64];
+
+void scratch_begin(void)
+{
+	unsetenv("SHMX_SHM_DIR");
+	shm_guard_begin();
+	make_tmpdir(scratch_dir, sizeof(scratch_dir));
+}
+
+void scratch_end(void)
+{
+	if (scratch_dir[0])
+		rm_rf(scratch_dir);
+	scratch_dir[0] = '\0';
+	unsetenv("SHMX_SHM_DIR");
+	shm_guard_end();
+}
+
+const char *in_scratch(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", scratch_dir, name);
+	return buf;
+}
+
 static int rm_one(const char *p, const struct stat *sb, int flag,
 		  struct FTW *ftw)
 {
@@ -238,6 +262,49 @@ int path_exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
+}
+
+void publish_array(const char *spec, enum shmx_dtype t, const char *shape,
+		   enum shmx_fill fill)
+{
+	struct shmx_error err = { 0 };
+	struct shmx_output *o;
+	struct shmx_shape s;
+	uint64_t n;
+
+	cr_assert_eq(shmx_shape_parse(shape, &s, &err), 0);
+	cr_assert_eq(shmx_output_create(spec, t, &s, NULL, &o, &err), 0,
+		     "%s", err.msg);
+	shmx_shape_count(&s, &n);
+	shmx_fill(shmx_output_data(o), t, 0, n, fill, 1);
+	cr_assert_eq(shmx_output_publish(o, &err), 0, "%s", err.msg);
+}
+
+int count_own_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char prefix[32];
+	int n = 0;
+
+	cr_assert(d, "cannot open %s", dir);
+	snprintf(prefix, sizeof(prefix), ".shmx-%ld-", (long)getpid());
+	while ((de = readdir(d)))
+		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+int count_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 3; /* ".", ".." and the DIR's own */
 }
 
 pid_t dead_pid(void)

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include "shmx/shmx.h"
 
 /* The names in the shm directory that carry this test process's marker
  * ("shmxt-<pid>-", see test_shm_name; temporaries of such names too), as
@@ -37,6 +38,17 @@ struct cli_result {
  * inherits this process's environment, umask and working directory. */
 void run_cli(struct cli_result *r, const char *const *argv);
 
+/* The fixture of tests that work in a scratch directory: .init =
+ * scratch_begin, .fini = scratch_end.  The init unsets $SHMX_SHM_DIR, runs
+ * shm_guard_begin and makes a fresh scratch_dir under /tmp; the fini
+ * removes it, unsets $SHMX_SHM_DIR again and runs shm_guard_end.
+ * Criterion runs no fini after cr_skip_test: call scratch_end first. */
+extern char scratch_dir[64];
+void scratch_begin(void);
+void scratch_end(void);
+/* scratch_dir/name into buf; returns buf. */
+const char *in_scratch(char *buf, size_t len, const char *name);
+
 /* A fresh scratch directory under /tmp (caller removes with rm_rf). */
 void make_tmpdir(char *buf, size_t len);
 void rm_rf(const char *path);
@@ -48,6 +60,16 @@ void test_shm_name(char *buf, size_t len, const char *tag);
 void write_whole_file(const char *path, const void *data, size_t len);
 char *read_whole_file(const char *path, size_t *len);
 int path_exists(const char *path); /* lstat succeeds */
+
+/* Create and publish spec holding dtype x shape ("3x5") with `fill`
+ * (seed 1); asserts on failure. */
+void publish_array(const char *spec, enum shmx_dtype t, const char *shape,
+		   enum shmx_fill fill);
+/* How many names in dir are temporaries of this process
+ * (".shmx-<pid>-..."). */
+int count_own_temporaries(const char *dir);
+/* How many file descriptors this process has open. */
+int count_open_fds(void);
 
 /* The pid of a child that has exited and been reaped: a process that no
  * longer runs (until the kernel reuses the number, which takes a while). */

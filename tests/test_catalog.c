@@ -1,11 +1,10 @@
-/* tests/test_catalog.c - engine/store/catalog.c and the naming half of
- * engine/store/temporary.c: describing arrays, listing the shm directory,
- * recognising temporaries and telling a dead run's from a live one's, and
- * `shmx rm --stale`.  The listing tests point $SHMX_SHM_DIR at a scratch
+/* tests/test_catalog.c - engine/store/catalog.c: describing arrays (and
+ * telling a dead run's temporary from a live one's), listing the shm
+ * directory, and `shmx rm --stale` (temporary names themselves:
+ * test_temporary.c).  The listing tests point $SHMX_SHM_DIR at a scratch
  * directory: they must see exactly what they made, and `rm --stale` must
  * never touch the real /dev/shm's stale temporaries, which are not ours. */
 #include <criterion/criterion.h>
-#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,33 +18,9 @@
 #include <unistd.h>
 
 #include "shmx/shmx.h"
-#include "store/temporary.h"
 #include "support.h"
 
-static char dir[64];
-
-static void setup(void)
-{
-	unsetenv("SHMX_SHM_DIR");
-	shm_guard_begin();
-	make_tmpdir(dir, sizeof(dir));
-}
-
-static void teardown(void)
-{
-	unsetenv("SHMX_SHM_DIR");
-	rm_rf(dir);
-	shm_guard_end();
-}
-
-TestSuite(catalog, .init = setup, .fini = teardown, .timeout = 20);
-TestSuite(temporary, .init = setup, .fini = teardown, .timeout = 20);
-
-static const char *in_dir(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", dir, name);
-	return buf;
-}
+TestSuite(catalog, .init = scratch_begin, .fini = scratch_end, .timeout = 20);
 
 static void make_array(const char *path, enum shmx_dtype t,
 		       struct shmx_shape s)
@@ -58,69 +33,6 @@ static void make_array(const char *path, enum shmx_dtype t,
 	cr_assert_eq(shmx_output_publish(o, &err), 0, "%s", err.msg);
 }
 
-/* --- temporary names --------------------------------------------------- */
-
-Test(temporary, parse_reads_the_creator_pid)
-{
-	pid_t pid = 0;
-
-	cr_expect_eq(shmx_temporary_parse(".shmx-1234-0-prices", &pid), 1);
-	cr_expect_eq(pid, 1234);
-	cr_expect_eq(shmx_temporary_parse(".shmx-4194304-17-x", &pid), 1);
-	cr_expect_eq(pid, 4194304);
-	cr_expect_eq(shmx_temporary_parse(".shmx-7-", &pid), 1);
-	cr_expect_eq(pid, 7);
-}
-
-Test(temporary, parse_refuses_names_that_are_not_temporaries)
-{
-	static const char *const names[] = {
-		"prices",	 "shmx-1234-0-x", ".shmx-",   ".shmx-abc-0-x",
-		".shmx-12a-0-x", ".shmx-1234",	  ".shmx--1-0-x",
-		".shmx-4194305-0-x", ".shmx-41943049-0-x",
-		".shmx-99999999999999999999-0-x", ".SHMX-1-0-x", "",
-	};
-	pid_t pid = 4242;
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		cr_expect_eq(shmx_temporary_parse(names[i], &pid), 0, "'%s'",
-			     names[i]);
-	cr_expect_eq(pid, 4242, "pid written for a non-temporary");
-}
-
-Test(temporary, path_is_dot_shmx_pid_seq_name_beside_the_target)
-{
-	struct shmx_target t;
-	char p1[PATH_MAX], p2[PATH_MAX], want[64];
-	pid_t pid = 0;
-	const char *base;
-
-	cr_assert_eq(shmx_target_parse("/tmp/some/out.npy", &t, NULL), 0);
-	cr_assert_eq(shmx__temp_path(&t, p1, sizeof(p1)), 0);
-	cr_assert_eq(shmx__temp_path(&t, p2, sizeof(p2)), 0);
-	cr_expect_str_neq(p1, p2, "two temporaries share a name");
-	snprintf(want, sizeof(want), "/tmp/some/.shmx-%ld-", (long)getpid());
-	cr_expect_eq(strncmp(p1, want, strlen(want)), 0, "%s", p1);
-	cr_expect_eq(strcmp(p1 + strlen(p1) - 8, "-out.npy"), 0, "%s", p1);
-	base = strrchr(p1, '/') + 1;
-	cr_expect_eq(shmx_temporary_parse(base, &pid), 1);
-	cr_expect_eq(pid, getpid());
-}
-
-Test(temporary, path_stays_under_name_max_for_a_long_name)
-{
-	struct shmx_target t;
-	char spec[300], p[PATH_MAX];
-
-	memcpy(spec, "/tmp/", 5);
-	memset(spec + 5, 'n', 255);
-	spec[260] = '\0';
-	cr_assert_eq(shmx_target_parse(spec, &t, NULL), 0);
-	cr_assert_eq(shmx__temp_path(&t, p, sizeof(p)), 0);
-	cr_expect_leq(strlen(strrchr(p, '/') + 1), 255);
-	cr_expect_eq(shmx__temp_path(&t, p, 20), -ENAMETOOLONG);
-}
-
 /* --- describe ---------------------------------------------------------- */
 
 Test(catalog, describe_reports_an_array)
@@ -130,7 +42,7 @@ Test(catalog, describe_reports_an_array)
 	struct shmx_error err = { 0 };
 	time_t now = time(NULL);
 
-	make_array(in_dir(path, sizeof(path), "arr"), SHMX_U16,
+	make_array(in_scratch(path, sizeof(path), "arr"), SHMX_U16,
 		   (struct shmx_shape){ 2, { 3, 4 } });
 	cr_assert_eq(shmx_describe(path, &e, &err), 0, "%s", err.msg);
 	cr_expect_str_eq(e.name, "arr");
@@ -151,7 +63,7 @@ Test(catalog, describe_of_a_file_without_npy_magic_is_not_an_array)
 	struct shmx_entry e;
 	struct shmx_error err = { 0 };
 
-	write_whole_file(in_dir(path, sizeof(path), "text"), "hello\n", 6);
+	write_whole_file(in_scratch(path, sizeof(path), "text"), "hello\n", 6);
 	cr_expect_eq(shmx_describe(path, &e, &err), SHMX_ENOTARRAY);
 	cr_expect_eq(err.code, SHMX_ENOTARRAY);
 	snprintf(msg, sizeof(msg), "%s: not an NPY array", path);
@@ -173,7 +85,7 @@ Test(catalog, describe_of_a_damaged_npy_says_what_is_wrong)
 	char *img;
 	size_t len;
 
-	make_array(in_dir(path, sizeof(path), "cut"), SHMX_F64,
+	make_array(in_scratch(path, sizeof(path), "cut"), SHMX_F64,
 		   (struct shmx_shape){ 1, { 4, 0 } });
 	img = read_whole_file(path, &len);
 	write_whole_file(path, img, len - 1);
@@ -198,19 +110,19 @@ Test(catalog, describe_refuses_missing_directories_fifos_and_symlinks,
 	struct shmx_entry e;
 	struct shmx_error err = { 0 };
 
-	cr_expect_eq(shmx_describe(in_dir(path, sizeof(path), "none"), &e,
+	cr_expect_eq(shmx_describe(in_scratch(path, sizeof(path), "none"), &e,
 				   &err),
 		     -ENOENT);
 	snprintf(msg, sizeof(msg), "%s: %s", path, strerror(ENOENT));
 	cr_expect_str_eq(err.msg, msg);
-	cr_expect_eq(shmx_describe(dir, &e, &err), SHMX_ENOTARRAY);
-	snprintf(msg, sizeof(msg), "%s: not a regular file", dir);
+	cr_expect_eq(shmx_describe(scratch_dir, &e, &err), SHMX_ENOTARRAY);
+	snprintf(msg, sizeof(msg), "%s: not a regular file", scratch_dir);
 	cr_expect_str_eq(err.msg, msg);
-	cr_assert_eq(mkfifo(in_dir(path, sizeof(path), "fifo"), 0600), 0);
+	cr_assert_eq(mkfifo(in_scratch(path, sizeof(path), "fifo"), 0600), 0);
 	cr_expect_eq(shmx_describe(path, &e, &err), SHMX_ENOTARRAY);
-	make_array(in_dir(path, sizeof(path), "real"), SHMX_U8,
+	make_array(in_scratch(path, sizeof(path), "real"), SHMX_U8,
 		   (struct shmx_shape){ 1, { 1, 0 } });
-	cr_assert_eq(symlink(path, in_dir(link, sizeof(link), "link")), 0);
+	cr_assert_eq(symlink(path, in_scratch(link, sizeof(link), "link")), 0);
 	cr_expect_eq(shmx_describe(link, &e, &err), -ELOOP);
 }
 
@@ -221,14 +133,14 @@ Test(catalog, describe_tells_a_live_temporary_from_a_dead_ones)
 	pid_t dead = dead_pid();
 
 	snprintf(name, sizeof(name), ".shmx-%ld-0-x", (long)getpid());
-	make_array(in_dir(path, sizeof(path), name), SHMX_U8,
+	make_array(in_scratch(path, sizeof(path), name), SHMX_U8,
 		   (struct shmx_shape){ 1, { 1, 0 } });
 	cr_assert_eq(shmx_describe(path, &e, NULL), 0);
 	cr_expect_eq(e.is_temporary, 1);
 	cr_expect_eq(e.creator, getpid());
 	cr_expect_eq(e.creator_alive, 1);
 	snprintf(name, sizeof(name), ".shmx-%ld-3-y", (long)dead);
-	write_whole_file(in_dir(path, sizeof(path), name), "half", 4);
+	write_whole_file(in_scratch(path, sizeof(path), name), "half", 4);
 	cr_expect_eq(shmx_describe(path, &e, NULL), SHMX_ENOTARRAY);
 	cr_expect_eq(e.is_temporary, 1, "a half-written temporary too");
 	cr_expect_eq(e.creator, dead);
@@ -261,13 +173,13 @@ Test(catalog, each_lists_the_shm_directory_sorted_by_name)
 	struct seen s = { 0 };
 	struct shmx_error err = { 0 };
 
-	setenv("SHMX_SHM_DIR", dir, 1);
-	make_array(in_dir(path, sizeof(path), "zeta"), SHMX_F32,
+	setenv("SHMX_SHM_DIR", scratch_dir, 1);
+	make_array(in_scratch(path, sizeof(path), "zeta"), SHMX_F32,
 		   (struct shmx_shape){ 1, { 5, 0 } });
-	make_array(in_dir(path, sizeof(path), "alpha"), SHMX_I64,
+	make_array(in_scratch(path, sizeof(path), "alpha"), SHMX_I64,
 		   (struct shmx_shape){ 0, { 0, 0 } });
-	write_whole_file(in_dir(path, sizeof(path), "notes"), "x", 1);
-	cr_assert_eq(mkdir(in_dir(path, sizeof(path), "sub"), 0700), 0);
+	write_whole_file(in_scratch(path, sizeof(path), "notes"), "x", 1);
+	cr_assert_eq(mkdir(in_scratch(path, sizeof(path), "sub"), 0700), 0);
 	cr_assert_eq(shmx_catalog_each(collect, &s, &err), 0, "%s", err.msg);
 	cr_assert_eq(s.n, 4);
 	cr_expect_str_eq(s.names[0], "alpha");
@@ -286,10 +198,10 @@ Test(catalog, each_stops_when_the_callback_says_so)
 	char path[128], name[8];
 	struct seen s = { .stop_at = 2 };
 
-	setenv("SHMX_SHM_DIR", dir, 1);
+	setenv("SHMX_SHM_DIR", scratch_dir, 1);
 	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
-		write_whole_file(in_dir(path, sizeof(path), name), "x", 1);
+		write_whole_file(in_scratch(path, sizeof(path), name), "x", 1);
 	}
 	cr_expect_eq(shmx_catalog_each(collect, &s, NULL), 42);
 	cr_expect_eq(s.n, 2);
@@ -299,7 +211,7 @@ Test(catalog, each_of_an_empty_directory_calls_nothing)
 {
 	struct seen s = { 0 };
 
-	setenv("SHMX_SHM_DIR", dir, 1);
+	setenv("SHMX_SHM_DIR", scratch_dir, 1);
 	cr_expect_eq(shmx_catalog_each(collect, &s, NULL), 0);
 	cr_expect_eq(s.n, 0);
 }
@@ -310,7 +222,7 @@ Test(catalog, each_of_a_missing_directory_is_an_error)
 	struct seen s = { 0 };
 	struct shmx_error err = { 0 };
 
-	setenv("SHMX_SHM_DIR", in_dir(path, sizeof(path), "gone"), 1);
+	setenv("SHMX_SHM_DIR", in_scratch(path, sizeof(path), "gone"), 1);
 	cr_expect_eq(shmx_catalog_each(collect, &s, &err), -ENOENT);
 	snprintf(msg, sizeof(msg), "%s: %s", path, strerror(ENOENT));
 	cr_expect_str_eq(err.msg, msg);
@@ -326,20 +238,20 @@ Test(catalog, rm_stale_removes_only_temporaries_of_dead_runs)
 	struct cli_result r;
 	pid_t dead = dead_pid();
 
-	setenv("SHMX_SHM_DIR", dir, 1);
+	setenv("SHMX_SHM_DIR", scratch_dir, 1);
 	snprintf(dead_tmp, sizeof(dead_tmp), ".shmx-%ld-0-prices", (long)dead);
 	snprintf(dead_half, sizeof(dead_half), ".shmx-%ld-1-half", (long)dead);
 	snprintf(live_tmp, sizeof(live_tmp), ".shmx-%ld-0-live",
 		 (long)getpid());
-	make_array(in_dir(path, sizeof(path), dead_tmp), SHMX_F64,
+	make_array(in_scratch(path, sizeof(path), dead_tmp), SHMX_F64,
 		   (struct shmx_shape){ 1, { 3, 0 } });
-	write_whole_file(in_dir(path, sizeof(path), dead_half), "ab", 2);
-	make_array(in_dir(path, sizeof(path), live_tmp), SHMX_F64,
+	write_whole_file(in_scratch(path, sizeof(path), dead_half), "ab", 2);
+	make_array(in_scratch(path, sizeof(path), live_tmp), SHMX_F64,
 		   (struct shmx_shape){ 1, { 3, 0 } });
-	make_array(in_dir(path, sizeof(path), "prices"), SHMX_F64,
+	make_array(in_scratch(path, sizeof(path), "prices"), SHMX_F64,
 		   (struct shmx_shape){ 1, { 3, 0 } });
-	write_whole_file(in_dir(path, sizeof(path), ".shmx-notes"), "x", 1);
-	write_whole_file(in_dir(path, sizeof(path), "other"), "x", 1);
+	write_whole_file(in_scratch(path, sizeof(path), ".shmx-notes"), "x", 1);
+	write_whole_file(in_scratch(path, sizeof(path), "other"), "x", 1);
 
 	run_cli(&r, (const char *const[]){ "rm", "--stale", NULL });
 	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
@@ -347,7 +259,7 @@ Test(catalog, rm_stale_removes_only_temporaries_of_dead_runs)
 	snprintf(want, sizeof(want), "removed %s\nremoved %s\n", dead_tmp,
 		 dead_half);
 	cr_expect_str_eq(r.out, want);
-	left = dir_snapshot(dir);
+	left = dir_snapshot(scratch_dir);
 	snprintf(expect_left, sizeof(expect_left),
 		 "%s\n.shmx-notes\nother\nprices\n", live_tmp);
 	cr_expect_str_eq(left, expect_left);
@@ -363,10 +275,10 @@ Test(catalog, rm_stale_leaves_a_temporary_of_a_running_process)
 	char path[128], name[64];
 	struct cli_result r;
 
-	setenv("SHMX_SHM_DIR", dir, 1);
+	setenv("SHMX_SHM_DIR", scratch_dir, 1);
 	/* pid 1 always runs (and may be another user's: EPERM is alive) */
 	snprintf(name, sizeof(name), ".shmx-1-0-init");
-	write_whole_file(in_dir(path, sizeof(path), name), "x", 1);
+	write_whole_file(in_scratch(path, sizeof(path), name), "x", 1);
 	run_cli(&r, (const char *const[]){ "rm", "--stale", NULL });
 	cr_expect_eq(r.status, 0);
 	cr_expect_str_eq(r.out, "");
@@ -382,7 +294,7 @@ Test(catalog, a_run_killed_by_sigkill_leaves_a_temporary_rm_stale_removes)
 	pid_t pid;
 	int st;
 
-	setenv("SHMX_SHM_DIR", dir, 1);
+	setenv("SHMX_SHM_DIR", scratch_dir, 1);
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
@@ -397,17 +309,17 @@ Test(catalog, a_run_killed_by_sigkill_leaves_a_temporary_rm_stale_removes)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	snprintf(path, sizeof(path), ".shmx-%ld-0-victim\n", (long)pid);
-	expect_dir_holds(dir, path);
+	expect_dir_holds(scratch_dir, path);
 	run_cli(&r, (const char *const[]){ "rm", "--stale", NULL });
 	cr_expect_eq(r.status, 0, "%s", r.err);
-	expect_dir_holds(dir, "");
+	expect_dir_holds(scratch_dir, "");
 }
 
 Test(catalog, rm_stale_takes_no_targets)
 {
 	struct cli_result r;
 
-	setenv("SHMX_SHM_DIR", dir, 1);
+	setenv("SHMX_SHM_DIR", scratch_dir, 1);
 	run_cli(&r, (const char *const[]){ "rm", "--stale", "shm://x", NULL });
 	cr_expect_eq(r.status, 2);
 	cr_expect_str_eq(r.err, "shmx: error: rm: --stale takes no targets\n");

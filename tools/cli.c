@@ -96,6 +96,17 @@ bad:
 			 allow_suffix ? ", optionally with k, M or G" : "");
 }
 
+int cli_parse_between(const char *cmd, const char *opt, const char *s,
+		      uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	if (cli_parse_u64(opt, s, 0, out))
+		return EXIT_USAGE;
+	if (*out < lo || *out > hi)
+		return cli_usage("%s: %s must be between %llu and %llu", cmd, opt,
+				 (unsigned long long)lo, (unsigned long long)hi);
+	return 0;
+}
+
 int cli_parse_mode(const char *s, unsigned *out)
 {
 	char *end;
@@ -105,6 +116,60 @@ int cli_parse_mode(const char *s, unsigned *out)
 	if (*s < '0' || *s > '7' || *end || v > 0777 || v == 0)
 		return cli_usage("--mode: bad mode '%s' (octal, e.g. 0640)", s);
 	*out = (unsigned)v;
+	return 0;
+}
+
+int cli_array_option(int c, struct cli_array *a)
+{
+	struct shmx_error err = { 0 };
+	unsigned mode = 0; /* -Wmaybe-uninitialized: set when parse succeeds */
+
+	switch (c) {
+	case 'o': a->output = optarg; return 0;
+	case 'f': a->create.force = 1; return 0;
+	case 'm':
+		if (cli_parse_mode(optarg, &mode))
+			return EXIT_USAGE;
+		a->create.mode = mode;
+		return 0;
+	case 't':
+		if (shmx_dtype_parse(optarg, &a->input.dtype, &err))
+			return cli_error(&err);
+		a->have_dtype = 1;
+		return 0;
+	case 's':
+		if (shmx_shape_parse(optarg, &a->input.shape, &err))
+			return cli_error(&err);
+		a->have_shape = 1;
+		return 0;
+	default: return CLI_NOT_SHARED;
+	}
+}
+
+int cli_array_raw(const char *cmd, const char *what, struct cli_array *a)
+{
+	if (a->have_dtype != a->have_shape)
+		return cli_usage("%s: a raw %s needs both --dtype and --shape",
+				 cmd, what);
+	a->input.raw = a->have_dtype;
+	return 0;
+}
+
+int cli_array_need_output(const char *cmd, const struct cli_array *a)
+{
+	return a->output ? 0 : cli_usage("%s: no output given (-o TARGET)", cmd);
+}
+
+int cli_operands(const char *cmd, int argc, char **argv, int n,
+		 const char **out, const char *const *missing)
+{
+	for (int i = 0; i < n; i++) {
+		if (optind >= argc)
+			return cli_usage("%s: %s", cmd, missing[i]);
+		out[i] = argv[optind++];
+	}
+	if (optind < argc)
+		return cli_usage("%s: unexpected argument '%s'", cmd, argv[optind]);
 	return 0;
 }
 

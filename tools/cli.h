@@ -24,7 +24,52 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
  * allow_suffix).  0, or prints an error naming opt and returns EXIT_USAGE. */
 int cli_parse_u64(const char *opt, const char *s, int allow_suffix,
 		  uint64_t *out);
+/* cli_parse_u64 without suffixes, then "<cmd>: <opt> must be between lo
+ * and hi" when it is outside; 0 or EXIT_USAGE, printed. */
+int cli_parse_between(const char *cmd, const char *opt, const char *s,
+		      uint64_t lo, uint64_t hi, uint64_t *out);
 int cli_parse_mode(const char *s, unsigned *out);
+
+/* The options gen, load, run and cat share, with their option values as
+ * cli_array_option takes them: where an output goes (-o/--output,
+ * -f/--force, --mode) and an array's dtype and shape (-t/--dtype,
+ * -s/--shape: of a raw input, or of gen's new array).  A command puts the
+ * macros in its option table and the letters in its short options. */
+#define CLI_OUTPUT_SHORTOPTS "o:f"
+#define CLI_OUTPUT_OPTIONS                                 \
+	{ "output", required_argument, NULL, 'o' },        \
+	{ "force", no_argument, NULL, 'f' },               \
+	{ "mode", required_argument, NULL, 'm' }
+#define CLI_ARRAY_SHORTOPTS "t:s:"
+#define CLI_ARRAY_OPTIONS                                  \
+	{ "dtype", required_argument, NULL, 't' },         \
+	{ "shape", required_argument, NULL, 's' }
+
+struct cli_array {
+	const char *output;             /* -o, NULL when not given */
+	struct shmx_create_opts create; /* --force, --mode */
+	struct shmx_open_opts input;    /* --dtype, --shape; .raw: cli_array_raw */
+	int have_dtype, have_shape;
+};
+
+/* When c (from cli_getopt, optarg its value) is one of the shared
+ * options, take it into a: 0, or EXIT_USAGE after printing the error.
+ * CLI_NOT_SHARED when c is some other option, for the command to take. */
+enum { CLI_NOT_SHARED = -2 };
+int cli_array_option(int c, struct cli_array *a);
+/* After the options, for a command that reads a raw input with --dtype and
+ * --shape: both or neither ("<cmd>: a raw <what> needs both --dtype and
+ * --shape"), and a->input.raw says which.  0 or EXIT_USAGE, printed. */
+int cli_array_raw(const char *cmd, const char *what, struct cli_array *a);
+/* "<cmd>: no output given (-o TARGET)" unless -o was given: 0 or
+ * EXIT_USAGE, printed. */
+int cli_array_need_output(const char *cmd, const struct cli_array *a);
+
+/* The operands after the options: n of them, into out[0..n-1].  A missing
+ * one prints "<cmd>: <missing[i]>", one too many "<cmd>: unexpected
+ * argument '...'": 0 or EXIT_USAGE. */
+int cli_operands(const char *cmd, int argc, char **argv, int n,
+		 const char **out, const char *const *missing);
 /* "42s", "7m", "3h", "2d": how long ago mtime was. */
 void cli_format_age(time_t mtime, char *buf, size_t len);
 

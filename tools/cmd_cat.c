@@ -153,49 +153,46 @@ static int print_array(const struct shmx_array *a, uint64_t head,
 	return rc ? cli_stdout_error(rc) : EXIT_OK;
 }
 
-int cmd_cat(int argc, char **argv)
+static int parse(int argc, char **argv, struct cli_array *a, uint64_t *head,
+		 const char **target)
 {
 	static const struct option opts[] = {
+		CLI_ARRAY_OPTIONS,
 		{ "head", required_argument, NULL, 'n' },
-		{ "dtype", required_argument, NULL, 't' },
-		{ "shape", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct shmx_open_opts o = { 0 };
+	static const char *const missing[] = { "no target given" };
+	int c, rc;
+
+	while ((c = cli_getopt("cat", argc, argv, CLI_ARRAY_SHORTOPTS "n:h",
+			       opts)) != -1) {
+		if (c == 'h')
+			return fputs(help, stdout), -1;
+		if (c == 'n') {
+			if (cli_parse_u64("--head", optarg, 0, head))
+				return EXIT_USAGE;
+		} else if ((rc = cli_array_option(c, a))) {
+			return rc == CLI_NOT_SHARED ? EXIT_USAGE : rc;
+		}
+	}
+	if ((rc = cli_operands("cat", argc, argv, 1, target, missing)))
+		return rc;
+	return cli_array_raw("cat", "file", a);
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	struct cli_array o = { 0 };
 	struct shmx_error err = { 0 };
 	struct shmx_array *a;
 	uint64_t head = UINT64_MAX;
-	int c, rc, have_t = 0, have_s = 0;
+	const char *target;
+	int rc = parse(argc, argv, &o, &head, &target);
 
-	while ((c = cli_getopt("cat", argc, argv, "n:t:s:h", opts)) != -1) {
-		switch (c) {
-		case 'n':
-			if (cli_parse_u64("--head", optarg, 0, &head))
-				return EXIT_USAGE;
-			break;
-		case 't':
-			if (shmx_dtype_parse(optarg, &o.dtype, &err))
-				return cli_error(&err);
-			have_t = 1;
-			break;
-		case 's':
-			if (shmx_shape_parse(optarg, &o.shape, &err))
-				return cli_error(&err);
-			have_s = 1;
-			break;
-		case 'h': fputs(help, stdout); return EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc)
-		return cli_usage("cat: no target given");
-	if (optind + 1 < argc)
-		return cli_usage("cat: unexpected argument '%s'", argv[optind + 1]);
-	if (have_t != have_s)
-		return cli_usage("cat: a raw file needs both --dtype and --shape");
-	o.raw = have_t;
-	if (shmx_array_open(argv[optind], &o, &a, &err))
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (shmx_array_open(target, &o.input, &a, &err))
 		return cli_error(&err);
 	rc = print_array(a, head, &err);
 	shmx_array_close(a);

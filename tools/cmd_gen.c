@@ -19,93 +19,77 @@ static const char help[] =
 	"  --mode OCTAL         permissions of the new array (default 0600)\n";
 
 struct gen_args {
-	const char *output;
-	struct shmx_shape shape;
-	int have_shape;
-	enum shmx_dtype dtype;
+	struct cli_array arr; /* -o, --dtype, --shape, --force, --mode */
 	enum shmx_fill fill;
 	uint64_t seed;
 	struct shmx_run_opts run;
 	int stats;
 };
 
+static int parse_opt(int c, struct gen_args *a)
+{
+	struct shmx_error err = { 0 };
+	uint64_t workers;
+	int rc = cli_array_option(c, &a->arr);
+
+	if (rc != CLI_NOT_SHARED)
+		return rc;
+	switch (c) {
+	case 'F':
+		return shmx_fill_parse(optarg, &a->fill, &err) ? cli_error(&err) : 0;
+	case 'S':
+		return cli_parse_u64("--seed", optarg, 0, &a->seed) ? EXIT_USAGE : 0;
+	case 'j':
+		if (cli_parse_between("gen", "-j", optarg, 1, 4096, &workers))
+			return EXIT_USAGE;
+		a->run.workers = (unsigned)workers;
+		return 0;
+	case 'T': a->stats = 1; return 0;
+	case 'h': fputs(help, stdout); return -1;
+	default: return EXIT_USAGE;
+	}
+}
+
 static int parse(int argc, char **argv, struct gen_args *a)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "shape", required_argument, NULL, 's' },
-		{ "dtype", required_argument, NULL, 't' },
+		CLI_OUTPUT_OPTIONS,
+		CLI_ARRAY_OPTIONS,
 		{ "fill", required_argument, NULL, 'F' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "workers", required_argument, NULL, 'j' },
 		{ "stats", no_argument, NULL, 'T' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct shmx_error err = { 0 };
-	unsigned mode;
-	uint64_t workers;
-	int c;
+	int c, rc;
 
-	while ((c = cli_getopt("gen", argc, argv, "o:s:t:j:fh", opts)) != -1) {
-		switch (c) {
-		case 'o': a->output = optarg; break;
-		case 's':
-			if (shmx_shape_parse(optarg, &a->shape, &err))
-				return cli_error(&err);
-			a->have_shape = 1;
-			break;
-		case 't':
-			if (shmx_dtype_parse(optarg, &a->dtype, &err))
-				return cli_error(&err);
-			break;
-		case 'F':
-			if (shmx_fill_parse(optarg, &a->fill, &err))
-				return cli_error(&err);
-			break;
-		case 'S':
-			if (cli_parse_u64("--seed", optarg, 0, &a->seed))
-				return EXIT_USAGE;
-			break;
-		case 'j':
-			if (cli_parse_u64("-j", optarg, 0, &workers))
-				return EXIT_USAGE;
-			if (workers < 1 || workers > 4096)
-				return cli_usage("gen: -j must be between 1 and 4096");
-			a->run.workers = (unsigned)workers;
-			break;
-		case 'T': a->stats = 1; break;
-		case 'f': a->run.create.force = 1; break;
-		case 'm':
-			if (cli_parse_mode(optarg, &mode))
-				return EXIT_USAGE;
-			a->run.create.mode = mode;
-			break;
-		case 'h': fputs(help, stdout); return -1;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage("gen: unexpected argument '%s'", argv[optind]);
-	if (!a->output)
-		return cli_usage("gen: no output given (-o TARGET)");
-	if (!a->have_shape)
+	while ((c = cli_getopt("gen", argc, argv,
+			       CLI_OUTPUT_SHORTOPTS CLI_ARRAY_SHORTOPTS "j:h",
+			       opts)) != -1)
+		if ((rc = parse_opt(c, a)))
+			return rc;
+	if ((rc = cli_operands("gen", argc, argv, 0, NULL, NULL)) ||
+	    (rc = cli_array_need_output("gen", &a->arr)))
+		return rc;
+	if (!a->arr.have_shape)
 		return cli_usage("gen: no shape given (--shape N or RxC)");
+	a->run.create = a->arr.create;
 	return 0;
 }
 
 int cmd_gen(int argc, char **argv)
 {
-	struct gen_args a = { .dtype = SHMX_F64, .fill = SHMX_FILL_UNIFORM };
+	struct gen_args a = { .arr.input.dtype = SHMX_F64,
+			      .fill = SHMX_FILL_UNIFORM };
 	struct shmx_error err = { 0 };
 	struct shmx_stats st = { 0 };
 	int rc = parse(argc, argv, &a);
 
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (shmx_gen(a.output, a.dtype, &a.shape, a.fill, a.seed, &a.run,
+	if (shmx_gen(a.arr.output, a.arr.input.dtype, &a.arr.input.shape,
+		     a.fill, a.seed, &a.run,
 		     a.stats ? &st : NULL, &err))
 		return cli_error(&err);
 	if (a.stats)

@@ -16,75 +16,44 @@ static const char help[] =
 	"  -f, --force          replace an existing target\n"
 	"  --mode OCTAL         permissions of the new array (default 0600)\n";
 
-struct load_args {
-	const char *source, *output;
-	struct shmx_open_opts open;
-	int have_dtype, have_shape;
-	struct shmx_create_opts create;
-};
-
-static int parse(int argc, char **argv, struct load_args *a)
+static int parse(int argc, char **argv, struct cli_array *a,
+		 const char **source)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "shape", required_argument, NULL, 's' },
-		{ "dtype", required_argument, NULL, 't' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "mode", required_argument, NULL, 'm' },
+		CLI_OUTPUT_OPTIONS,
+		CLI_ARRAY_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct shmx_error err = { 0 };
-	unsigned mode;
-	int c;
+	static const char *const missing[] = { "no source given" };
+	int c, rc;
 
-	while ((c = cli_getopt("load", argc, argv, "o:s:t:fh", opts)) != -1) {
-		switch (c) {
-		case 'o': a->output = optarg; break;
-		case 's':
-			if (shmx_shape_parse(optarg, &a->open.shape, &err))
-				return cli_error(&err);
-			a->have_shape = 1;
-			break;
-		case 't':
-			if (shmx_dtype_parse(optarg, &a->open.dtype, &err))
-				return cli_error(&err);
-			a->have_dtype = 1;
-			break;
-		case 'f': a->create.force = 1; break;
-		case 'm':
-			if (cli_parse_mode(optarg, &mode))
-				return EXIT_USAGE;
-			a->create.mode = mode;
-			break;
-		case 'h': fputs(help, stdout); return -1;
-		default: return EXIT_USAGE;
-		}
+	while ((c = cli_getopt("load", argc, argv,
+			       CLI_OUTPUT_SHORTOPTS CLI_ARRAY_SHORTOPTS "h",
+			       opts)) != -1) {
+		if (c == 'h')
+			return fputs(help, stdout), -1;
+		if ((rc = cli_array_option(c, a)))
+			return rc == CLI_NOT_SHARED ? EXIT_USAGE : rc;
 	}
-	if (optind >= argc)
-		return cli_usage("load: no source given");
-	a->source = argv[optind++];
-	if (optind < argc)
-		return cli_usage("load: unexpected argument '%s'", argv[optind]);
-	if (!a->output)
-		return cli_usage("load: no output given (-o TARGET)");
-	if (a->have_dtype != a->have_shape)
-		return cli_usage("load: a raw source needs both --dtype and --shape");
-	a->open.raw = a->have_dtype;
-	return 0;
+	if ((rc = cli_operands("load", argc, argv, 1, source, missing)) ||
+	    (rc = cli_array_need_output("load", a)))
+		return rc;
+	return cli_array_raw("load", "source", a);
 }
 
 int cmd_load(int argc, char **argv)
 {
-	struct load_args a = { 0 };
+	struct cli_array a = { 0 };
+	const char *source;
 	struct shmx_error err = { 0 };
 	struct shmx_array *in;
 	struct shmx_output *out;
-	int rc = parse(argc, argv, &a);
+	int rc = parse(argc, argv, &a, &source);
 
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (shmx_array_open(a.source, &a.open, &in, &err))
+	if (shmx_array_open(source, &a.input, &in, &err))
 		return cli_error(&err);
 	rc = shmx_output_create(a.output, shmx_array_dtype(in),
 				shmx_array_shape(in), &a.create, &out, &err);

@@ -36,33 +36,32 @@ static const char help[] =
 	"  -f, --force          replace an existing TARGET\n"
 	"  --mode OCTAL         permissions of TARGET (default 0600)\n";
 
-enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS, OPT_MODE,
+enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS,
        OPT_PERF, OPT_IO, OPT_QD };
 
 struct run_args {
-	const char *op, *source;
+	const char *operand[2]; /* OP, SOURCE */
+	struct cli_array arr;   /* -o, --dtype, --shape, --force, --mode */
 	struct shmx_run_opts o;
-	int stats, have_t, have_s;
+	int stats;
 };
 
 static int parse_opt(int c, struct run_args *a)
 {
-	struct shmx_error err = { 0 };
 	uint64_t v;
-	unsigned mode;
+	int rc = cli_array_option(c, &a->arr);
 
+	if (rc != CLI_NOT_SHARED)
+		return rc;
 	switch (c) {
-	case 'o': a->o.output = optarg; return 0;
 	case 'a':
 		if (strcmp(optarg, "0") && strcmp(optarg, "1"))
 			return cli_usage("run: --axis must be 0 or 1, not '%s'", optarg);
 		a->o.axis = optarg[0] == '0' ? SHMX_AXIS_0 : SHMX_AXIS_1;
 		return 0;
 	case 'j':
-		if (cli_parse_u64("-j", optarg, 0, &v))
+		if (cli_parse_between("run", "-j", optarg, 1, 4096, &v))
 			return EXIT_USAGE;
-		if (v < 1 || v > 4096)
-			return cli_usage("run: -j must be between 1 and 4096");
 		a->o.workers = (unsigned)v;
 		return 0;
 	case OPT_CHUNK:
@@ -94,23 +93,9 @@ static int parse_opt(int c, struct run_args *a)
 			return cli_usage("run: --io must be auto, mmap or stream, not '%s'", optarg);
 		return 0;
 	case OPT_QD:
-		if (cli_parse_u64("--queue-depth", optarg, 0, &v))
+		if (cli_parse_between("run", "--queue-depth", optarg, 1, 256, &v))
 			return EXIT_USAGE;
-		if (v < 1 || v > 256)
-			return cli_usage("run: --queue-depth must be between 1 and 256");
 		a->o.queue_depth = (unsigned)v;
-		return 0;
-	case 't':
-		a->have_t = 1;
-		return shmx_dtype_parse(optarg, &a->o.input.dtype, &err) ? cli_error(&err) : 0;
-	case 's':
-		a->have_s = 1;
-		return shmx_shape_parse(optarg, &a->o.input.shape, &err) ? cli_error(&err) : 0;
-	case 'f': a->o.create.force = 1; return 0;
-	case OPT_MODE:
-		if (cli_parse_mode(optarg, &mode))
-			return EXIT_USAGE;
-		a->o.create.mode = mode;
 		return 0;
 	case 'h': fputs(help, stdout); return -1;
 	default: return EXIT_USAGE;
@@ -120,7 +105,8 @@ static int parse_opt(int c, struct run_args *a)
 static int parse(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
+		CLI_OUTPUT_OPTIONS,
+		CLI_ARRAY_OPTIONS,
 		{ "axis", required_argument, NULL, 'a' },
 		{ "workers", required_argument, NULL, 'j' },
 		{ "chunk", required_argument, NULL, OPT_CHUNK },
@@ -131,29 +117,25 @@ static int parse(int argc, char **argv, struct run_args *a)
 		{ "perf-ctl", required_argument, NULL, OPT_PERF },
 		{ "io", required_argument, NULL, OPT_IO },
 		{ "queue-depth", required_argument, NULL, OPT_QD },
-		{ "dtype", required_argument, NULL, 't' },
-		{ "shape", required_argument, NULL, 's' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static const char *const missing[] = {
+		"no operation given (see shmx run --help)", "no source given"
+	};
 	int c, rc;
 
-	while ((c = cli_getopt("run", argc, argv, "o:a:j:t:s:fh", opts)) != -1)
+	while ((c = cli_getopt("run", argc, argv,
+			       CLI_OUTPUT_SHORTOPTS CLI_ARRAY_SHORTOPTS "a:j:h",
+			       opts)) != -1)
 		if ((rc = parse_opt(c, a)))
 			return rc;
-	if (optind >= argc)
-		return cli_usage("run: no operation given (see shmx run --help)");
-	a->op = argv[optind++];
-	if (optind >= argc)
-		return cli_usage("run: no source given");
-	a->source = argv[optind++];
-	if (optind < argc)
-		return cli_usage("run: unexpected argument '%s'", argv[optind]);
-	if (a->have_t != a->have_s)
-		return cli_usage("run: a raw source needs both --dtype and --shape");
-	a->o.input.raw = a->have_t;
+	if ((rc = cli_operands("run", argc, argv, 2, a->operand, missing)) ||
+	    (rc = cli_array_raw("run", "source", &a->arr)))
+		return rc;
+	a->o.output = a->arr.output;
+	a->o.create = a->arr.create;
+	a->o.input = a->arr.input;
 	a->o.want_stats = a->stats;
 	return 0;
 }
@@ -167,7 +149,7 @@ int cmd_run(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (shmx_run(a.op, a.source, &a.o, &res, &err))
+	if (shmx_run(a.operand[0], a.operand[1], &a.o, &res, &err))
 		return cli_error(&err);
 	if (a.stats)
 		shmx_stats_print_json(&res.stats, stderr);

@@ -1,7 +1,5 @@
 /* tools/main.c - `shmx <command> ...`: dispatch to one file per command. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -32,27 +30,6 @@ static void usage(FILE *f)
 		   "options.\n");
 }
 
-/* "on" when the library has the SHMX_FAULT test hooks (test builds; see
- * engine/base/fault.h), "off" otherwise.  The public API has no flag for it,
- * so ask by arming a fault: with the hooks, describing "/" fails at its
- * open (EMFILE); without, it opens and finds no array. */
-static const char *fault_injection(void)
-{
-	const char *was = getenv("SHMX_FAULT");
-	char *saved = was ? strdup(was) : NULL;
-	struct shmx_entry e;
-	int rc;
-
-	setenv("SHMX_FAULT", "open-input:1", 1);
-	rc = shmx_describe("/", &e, NULL);
-	if (saved)
-		setenv("SHMX_FAULT", saved, 1);
-	else
-		unsetenv("SHMX_FAULT");
-	free(saved);
-	return rc == -EMFILE ? "on" : "off";
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -62,7 +39,7 @@ int main(int argc, char **argv)
 		return usage(stdout), EXIT_OK;
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
 		return printf("shmx %s\nfault injection: %s\n", shmx_version(),
-			      fault_injection()), EXIT_OK;
+			      shmx_fault_hooks() ? "on" : "off"), EXIT_OK;
 	if (cli_check_env())
 		return EXIT_USAGE;
 	shmx_signals_install();

@@ -1,4 +1,6 @@
-/* engine/fault.c - SHMX_FAULT and SHMX_SIGNAL_STORM (see fault.h). */
+/* engine/base/fault.c - SHMX_FAULT and SHMX_SIGNAL_STORM (see fault.h), and
+ * shmx_fault_hooks(), which says whether this build has them. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "shmx/common.h"
 #include "base/fault.h"
 
 #ifdef SHMX_FAULT_INJECTION
@@ -22,29 +25,43 @@ static struct {
 	uint64_t calls;
 } armed;
 
+/* "site:N" or "site:N:persist", N decimal digits only; anything else
+ * (no site, no N, a sign, trailing text, a value too long to keep) arms
+ * nothing. */
+static void parse_spec(const char *v)
+{
+	const char *colon = strchr(v, ':');
+	char *end;
+	size_t len = colon ? (size_t)(colon - v) : 0;
+
+	if (len == 0 || len >= sizeof(armed.site) ||
+	    !isdigit((unsigned char)colon[1]))
+		return;
+	errno = 0;
+	armed.n = strtoull(colon + 1, &end, 10);
+	if (errno || (*end && strcmp(end, ":persist") != 0))
+		return;
+	armed.persist = *end != '\0';
+	memcpy(armed.site, v, len);
+	armed.site[len] = '\0';
+}
+
 static void parse(void)
 {
-	const char *v = getenv("SHMX_FAULT"), *colon;
-	char *end;
-	size_t len;
+	const char *v = getenv("SHMX_FAULT");
+	int saved = errno; /* hooks sit just before calls that set it */
 
 	if (!v)
 		v = "";
-	if (strncmp(v, armed.value, sizeof(armed.value)) == 0)
+	if (strcmp(v, armed.value) == 0)
 		return;
 	memset(&armed, 0, sizeof(armed));
+	if (strlen(v) < sizeof(armed.value))
+		parse_spec(v);
+	/* a value too long to keep is re-read at every call: it arms
+	 * nothing, so there is no count to lose */
 	snprintf(armed.value, sizeof(armed.value), "%s", v);
-	if (!(colon = strchr(v, ':')))
-		return;
-	len = (size_t)(colon - v);
-	if (len == 0 || len >= sizeof(armed.site))
-		return;
-	armed.n = strtoull(colon + 1, &end, 10);
-	if (end == colon + 1)
-		return;
-	armed.persist = strcmp(end, ":persist") == 0;
-	memcpy(armed.site, v, len);
-	armed.site[len] = '\0';
+	errno = saved;
 }
 
 bool shmx__fault_enabled(void)
@@ -75,8 +92,10 @@ static void log_hit(const char *site)
 	if (!path || !*path)
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		errno = saved;
 		return;
+	}
 	len = snprintf(line, sizeof(line), "%s %llu %ld\n", site,
 		       (unsigned long long)armed.calls, (long)getpid());
 	if (len > 0 && write(fd, line, (size_t)len) < 0)
@@ -149,6 +168,11 @@ void shmx__fault_storm(void)
 }
 
 #endif
+
+int shmx_fault_hooks(void)
+{
+	return shmx__fault_enabled();
+}
 
 int shmx__fault_code(const struct shmx__fault_code *t, size_t n,
 		     uint64_t *at, bool *persist)

@@ -1,62 +1,102 @@
-/* engine/fault.h - fault injection for test builds, one parser for all.
+/* engine/base/fault.h - fault injection for test builds, one parser for all.
  *
- * Test builds (-DSHMX_FAULT_INJECTION, the default outside Release) read
- * SHMX_FAULT=site:N[:persist] once per process, as SQLite's test hooks do:
- * the Nth call at that site fails, and with :persist every later call as
- * well.  Counts are per process and inherited at fork, so a site reached
- * in workers counts in each worker from the parent's count; sweeps use -j 1
- * where the order matters.  Release builds compile every hook to "never".
+ * Builds with -DSHMX_FAULT_INJECTION=ON (the default outside Release; the
+ * public shmx_fault_hooks() says which) obey SHMX_FAULT=site:N[:persist],
+ * as SQLite's test hooks do: the Nth call at that site fails, and with
+ * :persist every later call as well.  In other builds every hook is a
+ * function that says "never".
  *
- * Sites whose N means something else (worker-chunk:K kills the worker
- * about to compute chunk K; stream-short:N caps every read at N bytes)
- * read the armed value with shmx__fault_arg().
+ * When it is read: getenv("SHMX_FAULT") at every hooked call.  A value
+ * that differs from the last one seen is parsed again and the count starts
+ * over, so a test process may arm one site after another.  N is decimal
+ * digits only; a value without a site or N, with a sign, or with anything
+ * after N but ":persist" arms nothing.  N = 0 never fails a call (but
+ * worker-chunk:0 names chunk 0).
  *
- * The sites, and what the failing call returns:
+ * How calls count: one counter, of the calls at the armed site only, in
+ * each process's own memory.  A worker inherits the parent's count at
+ * fork and counts on from there alone; the parent never sees a worker's
+ * calls, nor one worker another's.  So a site that workers reach (alloc,
+ * fallocate, read, uring-setup, ...) fails at the Nth call in every worker
+ * that makes N calls after the fork: sweeps use -j 1 where the order
+ * matters.
  *
- *   alloc           shmx__malloc/calloc/aligned_alloc, and the shm
- *                   directory listing's realloc/strdup: NULL, ENOMEM
- *   open-input      opening an input (array.c), an array described by
- *                   info/ls (catalog.c), the O_DIRECT reopen of a
- *                   streamed input (stream.c: buffered reads instead):
- *                   EMFILE
- *   open-output     creating an output's temporary: EMFILE
- *   ftruncate       sizing an output whose rows workers reserve: EFBIG
- *   fallocate       reserving an output's space, at create and in each
- *                   worker's per-chunk reserve: ENOSPC
- *   mmap            mapping an input or an output: ENOMEM
- *   read            the NPY header read of an input or of an array that
- *                   info/ls describe, and every read of a stream (io_uring
- *                   or pread): EIO
- *   rename          publishing an output: EIO
- *   fork            starting a worker (pool.c): EAGAIN
- *   uring-setup     io_uring_queue_init of a stream's reads (pread
- *                   instead) or of the streamed writer (writer.c: pwrite
- *                   instead): -ENOSYS
- *   uring-register  registering a stream's buffers: -ENOMEM (plain
- *                   buffers instead)
- *   worker-chunk:K  (pool.c) the worker about to compute chunk K dies of
- *                   $SHMX_FAULT_SIGNAL (KILL, SEGV or TERM; default KILL)
- *   stream-short:N, stream-again:K, stream-eio:K, stream-einval:K,
- *   stream-ecanceled:K   shape a stream's reads (stream.c)
- *   write-short:N, write-eio:K, write-enospc:K, write-einval:K
- *                   shape the streamed writer's writes (writer.h)
+ * Sites whose N means something else read the armed value with
+ * shmx__fault_arg() once, when the thing they shape is set up: the pool
+ * (worker-chunk:K, at each run, in the parent), a stream (stream-*, at
+ * each shmx__stream_open: in each worker) and the streamed writer
+ * (write-*, at each shmx__writer_open: in each worker).  Their counts are
+ * their own: chunk numbers, or the reads and writes of that one stream or
+ * writer.
  *
- * Not hooked yet: the pool's control page and run.c's anonymous shared
- * mappings (partial results, an in-memory result, the stream notes).
+ * The sites (shmx__fault_hit), and what the failing call returns:
+ *
+ *   alloc           shmx__malloc/calloc/aligned_alloc (base/alloc.c), and
+ *                   the shm directory listing's realloc and strdup
+ *                   (store/catalog.c): NULL, ENOMEM
+ *   open-input      opening an input (store/array.c), an array described
+ *                   by info/ls (store/catalog.c), and the O_DIRECT reopen
+ *                   of a streamed input (io/stream.c: buffered reads
+ *                   instead): EMFILE
+ *   open-output     creating an output's temporary (store/output.c): EMFILE
+ *   ftruncate       sizing an output whose data the workers reserve chunk
+ *                   by chunk (store/output.c): EFBIG
+ *   fallocate       reserving an output's space (store/output.c), at
+ *                   create and in each worker's per-chunk reserve: ENOSPC
+ *   mmap            mapping an input (store/array.c) or an output
+ *                   (store/output.c), the pool's control page
+ *                   (exec/pool.c), run's shared anonymous maps: partial
+ *                   results, an in-memory result, the stream notes
+ *                   (exec/run.c): ENOMEM
+ *   read            the NPY header read of an input (store/array.c) or of
+ *                   an array that info/ls describe (store/catalog.c), and
+ *                   every read of a stream, io_uring's or pread's
+ *                   (io/stream.c): EIO
+ *   rename          publishing an output (store/output.c): EIO
+ *   fork            starting a worker (exec/pool.c): EAGAIN
+ *   uring-setup     io_uring_queue_init of a stream's reads (io/stream.c:
+ *                   pread instead) or of the streamed writer (io/writer.c:
+ *                   pwrite instead): -ENOSYS
+ *   uring-register  registering a stream's buffers (io/stream.c): -ENOMEM,
+ *                   plain buffers instead
+ *
+ * The sites read with shmx__fault_arg:
+ *
+ *   worker-chunk:K  (exec/pool.c) the worker about to compute chunk K, on
+ *                   its first attempt (every attempt with :persist), dies
+ *                   of $SHMX_FAULT_SIGNAL (KILL, SEGV or TERM; default
+ *                   KILL), read when the pool starts
+ *   stream-short:N  every read of a stream stops after N bytes (at least
+ *                   its alignment); stream-again:K every Kth read says
+ *                   EAGAIN, then EINTR, in turn; stream-eio:K,
+ *                   stream-einval:K, stream-ecanceled:K the Kth read fails
+ *                   so (io/stream.c; :persist is not read)
+ *   write-short:N   every write of the streamed writer stops after N bytes
+ *                   (a direct one after a multiple of 4096); write-eio:K,
+ *                   write-enospc:K the first write from the Kth on fails
+ *                   so (every one from the Kth with :persist), and
+ *                   write-einval:K likewise the direct writes only
+ *                   (io/writer.c)
+ *
+ * Not hooked: the streamed writer's O_DIRECT reopen (io/writer.c), the
+ * --perf-ctl FIFOs (exec/perfctl.c), /proc reads, and the system calls of
+ * the rest (fstat, close, munmap, unlink, waitpid).
  *
  * Every failure must give one "shmx: error:" line (exit 1) and leave no
  * temporary, segment or process behind; uring-setup, uring-register and
  * the O_DIRECT reopen fall back, so the run must succeed with the same
  * bits and --stats must say why (tests/py/test_fault_sweep.py).
- * `shmx --version` says "fault injection: on" in builds with the hooks.
  *
- * SHMX_FAULT_LOG=PATH (test builds) appends a line "site call pid" to PATH
- * for each call made to fail, so that a sweep can tell a failed Nth call
- * from a run that has no Nth call.
+ * SHMX_FAULT_LOG=PATH appends a line "site call pid" to PATH for each call
+ * made to fail (read at each such call), so that a sweep can tell a failed
+ * Nth call from a run that has no Nth call.  Only shmx__fault_hit's sites
+ * log.
  *
- * SHMX_SIGNAL_STORM=USEC (test builds) arms an interval timer whose no-op
- * SIGALRM handler has no SA_RESTART, so every blocking call in the parent
- * and in each worker sees EINTR every USEC microseconds.
+ * SHMX_SIGNAL_STORM=USEC arms an interval timer whose no-op SIGALRM
+ * handler has no SA_RESTART, so every blocking call sees EINTR every USEC
+ * microseconds.  It is read at each shmx__fault_storm(): when an array is
+ * opened (store/array.c: load, cat, info too), when the pool starts, and
+ * in each worker after fork (timers are not inherited).
  */
 #ifndef SHMX_ENGINE_FAULT_H
 #define SHMX_ENGINE_FAULT_H

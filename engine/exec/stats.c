@@ -1,8 +1,18 @@
-/* engine/stats.c - the --stats JSON object. */
+/* engine/exec/stats.c - the --stats JSON object, and the fields of a
+ * run's stats that are computed from the others. */
+#include <math.h>
 #include <stdio.h>
 
 #include "shmx/stats.h"
 #include "base/internal.h"
+#include "exec/stats.h"
+
+void shmx__stats_finish(struct shmx_stats *s)
+{
+	double bytes = (double)s->bytes_in + (double)s->bytes_out;
+
+	s->gb_per_s = s->compute_s > 0 ? bytes / s->compute_s / 1e9 : 0;
+}
 
 /* A JSON string: quotes, backslashes and control bytes escaped. */
 static void put_string(const char *str, FILE *f)
@@ -19,9 +29,15 @@ static void put_string(const char *str, FILE *f)
 	fputc('"', f);
 }
 
+/* JSON has no NaN or infinity. */
+static double num(double x)
+{
+	return isfinite(x) ? x : 0;
+}
+
 static double nonneg(double x)
 {
-	return x > 0 ? x : 0;
+	return x > 0 ? num(x) : 0;
 }
 
 static void put_worker(const struct shmx_worker_stats *w, const char *sep,
@@ -34,11 +50,12 @@ static void put_worker(const struct shmx_worker_stats *w, const char *sep,
 		"\"page_faults\":%llu,\"io_wait\":%.6f,\"bytes_read\":%llu,"
 		"\"write_wait\":%.6f,\"bytes_written\":%llu,\"died\":%s}",
 		sep, (int)w->pid, (unsigned long long)w->chunks,
-		(unsigned long long)w->rows, w->busy_s, w->compute_s, w->user_s,
-		w->sys_s, nonneg(w->busy_s - w->user_s - w->sys_s),
+		(unsigned long long)w->rows, num(w->busy_s), num(w->compute_s),
+		num(w->user_s), num(w->sys_s),
+		nonneg(w->busy_s - w->user_s - w->sys_s),
 		nonneg(w->busy_s - w->compute_s), (unsigned long long)w->faults,
-		w->io_wait_s, (unsigned long long)w->bytes_read,
-		w->write_wait_s, (unsigned long long)w->bytes_written,
+		num(w->io_wait_s), (unsigned long long)w->bytes_read,
+		num(w->write_wait_s), (unsigned long long)w->bytes_written,
 		w->died ? "true" : "false");
 }
 
@@ -60,8 +77,9 @@ void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
 		s->workers, s->spawned, s->deaths,
 		(unsigned long long)s->chunks, (unsigned long long)s->chunk_rows,
 		(unsigned long long)s->rows, (unsigned long long)s->bytes_in,
-		(unsigned long long)s->bytes_out, s->setup_s, s->compute_s,
-		s->merge_s, s->publish_s, s->total_s, s->gb_per_s);
+		(unsigned long long)s->bytes_out, num(s->setup_s),
+		num(s->compute_s), num(s->merge_s), num(s->publish_s),
+		num(s->total_s), num(s->gb_per_s));
 	for (unsigned i = 0; s->worker && i < s->spawned; i++)
 		put_worker(&s->worker[i], i ? "," : "", f);
 	fputs("]}\n", f);

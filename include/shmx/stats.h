@@ -10,6 +10,15 @@
  *             reservation)                            off CPU (I/O, preempted)
  *   idle      seconds - compute: claiming, the perf gate, the rescue pass
  *   page_faults
+ *
+ * gb_per_s is the throughput of the compute phase, the same for every
+ * command: (bytes_in + bytes_out) / compute_s / 1e9, the bytes the workers
+ * read plus the bytes of output they wrote, per second of the phase in
+ * which they ran; 0 when compute_s is 0 (nothing to compute).  Setup,
+ * merge and publish are left out: they are their own fields.  (run sums
+ * the input and its output, so a map counts both sides; gen reads
+ * nothing and counts what it wrote; a reduction's few output bytes add
+ * next to nothing.)
  */
 #ifndef SHMX_STATS_H
 #define SHMX_STATS_H
@@ -42,13 +51,15 @@ struct shmx_stats {
 	unsigned deaths;
 	uint64_t chunks, chunk_rows, rows, bytes_in, bytes_out;
 	double setup_s, compute_s, merge_s, publish_s, total_s;
-	double gb_per_s; /* bytes_in / compute_s */
+	double gb_per_s; /* (bytes_in + bytes_out) / compute_s / 1e9 */
 	char io[8];        /* "mmap" or "stream" */
 	char io_note[400]; /* why, and any fallback taken ("" if none) */
 	struct shmx_worker_stats *worker; /* spawned entries */
 };
 
-/* One JSON object on one line, then '\n'. */
+/* One JSON object on one line, then '\n': every field above and per
+ * worker, numbers in plain decimal (a number that is not finite prints
+ * as 0, so the line is always valid JSON). */
 SHMX_API void shmx_stats_print_json(const struct shmx_stats *s, FILE *f);
 /* Free what the stats own (the worker array).  NULL ok. */
 SHMX_API void shmx_stats_free(struct shmx_stats *s);
