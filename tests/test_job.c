@@ -5,9 +5,11 @@
  * "fail" (a chunk that returns an error).  Every result is compared with a
  * plain loop, for -j 1, 2, 3 and more workers than chunks. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shmx/shmx.h"
 #include "exec/job.h"
@@ -178,6 +180,7 @@ static void make_f64(const char *name, int ndim, uint64_t r, uint64_t c,
 	double *d;
 
 	snprintf(path, len, "%s/%s.npy", dir, name);
+	unlink(path);
 	cr_assert_eq(shmx_output_create(path, SHMX_F64, &s, NULL, &out, &err),
 		     0, "%s", err.msg);
 	d = shmx_output_data(out);
@@ -212,10 +215,11 @@ static void check_axpy(uint64_t R, uint64_t C, int yndim, uint64_t yrows)
 		const double *got;
 
 		snprintf(out, sizeof(out), "%s/out%zu.npy", dir, w);
+		unlink(out);
 		run_job(&axpy, src, 2, out, workers[w], 64, &o);
 		cr_assert_eq(o.rc, 0, "%s", o.err.msg);
 		got = npy_data(out, &len);
-		cr_assert_eq(len, R * C ? R * C * 8 : 1);
+		cr_assert_eq(len, R * C != 0 ? R * C * 8 : 1);
 		for (uint64_t r = 0; r < R; r++)
 			for (uint64_t j = 0; j < C; j++) {
 				uint64_t i = r * C + j;

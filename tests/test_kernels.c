@@ -253,7 +253,7 @@ static int job_prepare(struct tjob *j, const char *op, int axis,
 	rc = shmx__op_prepare(&j->op, &j->c, err);
 	if (rc)
 		return rc;
-	a = shmx__job_of_c(&j->c)->axis;
+	a = shmx__kstate_of_c(&j->c)->axis;
 	j->kernel = j->op.kernel;
 	j->kind = j->c.kind;
 	j->in_dtype = t;

@@ -80,7 +80,7 @@ static int parse(int argc, char **argv, struct gen_args *a)
 
 int cmd_gen(int argc, char **argv)
 {
-	struct gen_args a = { .arr.input.dtype = SHMX_F64,
+	struct gen_args a = { .arr.input.dtype = SHMX_F64, .run = SHMX_RUN_OPTS_INIT,
 			      .fill = SHMX_FILL_UNIFORM };
 	struct shmx_error err = { 0 };
 	struct shmx_stats st = { 0 };

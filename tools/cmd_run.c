@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const char help[] =
-	"usage: shmx run OP SOURCE [-o TARGET] [--axis 0|1] [-j N] [--chunk BYTES]\n"
+	"usage: shmx run OP SOURCE... [-o TARGET] [--axis 0|1] [-j N] [--chunk BYTES]\n"
 	"                [--io auto|mmap|stream] [--queue-depth N]\n"
 	"                [--retries N] [--in-place] [--stats] [--progress]\n"
 	"                [--dtype T --shape S] [--force] [--mode OCTAL]\n"
@@ -40,7 +40,9 @@ enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS,
        OPT_PERF, OPT_IO, OPT_QD };
 
 struct run_args {
-	const char *operand[2]; /* OP, SOURCE */
+	const char *op;
+	const char *src[SHMX_KERNEL_INPUTS_MAX]; /* SOURCE... */
+	unsigned nsrc;
 	struct cli_array arr;   /* -o, --dtype, --shape, --force, --mode */
 	struct shmx_run_opts o;
 	int stats;
@@ -76,7 +78,7 @@ static int parse_opt(int c, struct run_args *a)
 			return EXIT_USAGE;
 		if (v > 1000)
 			return cli_usage("run: --retries must be at most 1000");
-		a->o.retries = v ? (int)v : SHMX_RETRIES_NONE;
+		a->o.retries = (unsigned)v;
 		return 0;
 	case OPT_INPLACE: a->o.in_place = 1; return 0;
 	case OPT_STATS: a->stats = 1; return 0;
@@ -100,6 +102,25 @@ static int parse_opt(int c, struct run_args *a)
 	case 'h': fputs(help, stdout); return -1;
 	default: return EXIT_USAGE;
 	}
+}
+
+/* OP SOURCE [SOURCE...]: a kernel may take several inputs (the library
+ * checks how many before it opens any). */
+static int operands(int argc, char **argv, struct run_args *a,
+		    const char *const *missing)
+{
+	if (optind >= argc)
+		return cli_usage("run: %s", missing[0]);
+	a->op = argv[optind++];
+	if (optind >= argc)
+		return cli_usage("run: %s", missing[1]);
+	while (optind < argc) {
+		if (a->nsrc == SHMX_KERNEL_INPUTS_MAX)
+			return cli_usage("run: at most %u sources",
+					 SHMX_KERNEL_INPUTS_MAX);
+		a->src[a->nsrc++] = argv[optind++];
+	}
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct run_args *a)
@@ -130,7 +151,7 @@ static int parse(int argc, char **argv, struct run_args *a)
 			       opts)) != -1)
 		if ((rc = parse_opt(c, a)))
 			return rc;
-	if ((rc = cli_operands("run", argc, argv, 2, a->operand, missing)) ||
+	if ((rc = operands(argc, argv, a, missing)) ||
 	    (rc = cli_array_raw("run", "source", &a->arr)))
 		return rc;
 	a->o.output = a->arr.output;
@@ -142,14 +163,14 @@ static int parse(int argc, char **argv, struct run_args *a)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_args a = { 0 };
+	struct run_args a = { .o = SHMX_RUN_OPTS_INIT };
 	struct shmx_error err = { 0 };
 	struct shmx_result res;
 	int rc = parse(argc, argv, &a);
 
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (shmx_run(a.operand[0], a.operand[1], &a.o, &res, &err))
+	if (shmx_run_inputs(a.op, a.src, a.nsrc, &a.o, &res, &err))
 		return cli_error(&err);
 	if (a.stats)
 		shmx_stats_print_json(&res.stats, stderr);

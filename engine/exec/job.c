@@ -11,6 +11,7 @@
 #include "store/output.h"
 #include "exec/io_choice.h"
 #include "exec/job.h"
+#include "exec/stats.h"
 
 /* A partial slot larger than this is a kernel's mistake, not a plan. */
 #define SLOT_BYTES_MAX (UINT64_C(1) << 30)
@@ -92,8 +93,31 @@ static int set_rows(struct shmx__job *job, struct shmx_error *err)
 
 		k->broadcast = k->shape.ndim < ndim || k->rows != rows;
 		job->in[i].broadcast = k->broadcast;
+		if (k->broadcast && k->shape.ndim == 1 && ndim == 2) {
+			k->cols = k->rows; /* a row, as numpy aligns it */
+			k->rows = 1;
+		}
 	}
 	return 0;
+}
+
+/* Before any file is opened: as many inputs as the kernel takes. */
+static int check_count(const struct shmx__job *job, unsigned n,
+		       struct shmx_error *err)
+{
+	unsigned lo, hi;
+
+	shmx__op_inputs(&job->op, &lo, &hi);
+	if (n >= lo && n <= hi)
+		return 0;
+	if (lo == hi)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s'%s takes %u input%s, not %u",
+				  job->op.kernel->name, job->op.origin, lo,
+				  lo == 1 ? "" : "s", n);
+	return shmx__fail(err, SHMX_EOP,
+			  "operation '%s'%s takes %u to %u inputs, not %u",
+			  job->op.kernel->name, job->op.origin, lo, hi, n);
 }
 
 int shmx__job_inputs(struct shmx__job *job, const char *const *sources,
@@ -101,8 +125,10 @@ int shmx__job_inputs(struct shmx__job *job, const char *const *sources,
 		     struct shmx_error *err)
 {
 	struct shmx_open_opts o = io ? *io : (struct shmx_open_opts){ 0 };
-	int rc;
+	int rc = check_count(job, n, err);
 
+	if (rc)
+		return rc;
 	if (n > SHMX_KERNEL_INPUTS_MAX)
 		return shmx__fail(err, SHMX_EUSAGE, "%s: %u inputs, at most %u",
 				  job->what, n, SHMX_KERNEL_INPUTS_MAX);
@@ -385,8 +411,7 @@ int shmx__job_execute(struct shmx__job *job, const struct shmx__pool_opts *po,
 		st->merge_s = t3 - t2;
 		st->publish_s = shmx__now() - t3;
 		st->total_s = shmx__now() - t0;
-		st->gb_per_s = st->compute_s > 0
-			? (double)st->bytes_in / st->compute_s / 1e9 : 0;
+		shmx__stats_finish(st);
 	}
 	shmx__pool_report_free(&rep);
 	return rc;

@@ -139,9 +139,9 @@ static int kernel_failed(const struct shmx__job *job,
 	if (rc > 0 || shmx_error_is_input(rc))
 		rc = SHMX_EWORKER;
 	if (!err->msg[0])
-		shmx__fail(err, rc, "%s%s%s: failed at rows %llu-%llu: %s",
-			   job->op.origin, job->op.origin[0] ? ": " : "",
-			   job->what, (unsigned long long)ch->row0,
+		shmx__fail(err, rc, "%s%s: failed at rows %llu-%llu: %s",
+			   job->op.kernel->name, job->op.origin,
+			   (unsigned long long)ch->row0,
 			   (unsigned long long)(ch->row0 + ch->nrows - 1),
 			   shmx_strerror(rc));
 	err->code = rc;

@@ -69,7 +69,7 @@ static int bounds_ordered(const struct shmx__opargs *a)
 	return a->f[0] <= a->f[1];
 }
 
-static int clip_prepare(struct shmx__job *job, struct shmx_error *err)
+static int clip_prepare(struct shmx__kstate *job, struct shmx_error *err)
 {
 	const struct shmx__opargs *a = &job->args;
 	char lo[64], hi[64];
@@ -88,7 +88,7 @@ static int clip_prepare(struct shmx__job *job, struct shmx_error *err)
 	return shmx__map_set_out(job, SHMX_F64);
 }
 
-static void clip_chunk(const struct shmx__job *job, const void *in,
+static void clip_chunk(const struct shmx__kstate *job, const void *in,
 		       uint64_t row0, uint64_t nrows, void *out, void *partial)
 {
 	int keep_int = !shmx_dtype_is_float(job->out_dtype);
@@ -162,13 +162,13 @@ static shmx__map_fn *const cast_fns[SHMX_DTYPE_COUNT][SHMX_DTYPE_COUNT] = {
 	SHMX__ALL(CAST_ENTRIES)
 };
 
-static int cast_prepare(struct shmx__job *job, struct shmx_error *err)
+static int cast_prepare(struct shmx__kstate *job, struct shmx_error *err)
 {
 	(void)err;
 	return shmx__map_set_out(job, job->args.to);
 }
 
-static void cast_chunk(const struct shmx__job *job, const void *in,
+static void cast_chunk(const struct shmx__kstate *job, const void *in,
 		       uint64_t row0, uint64_t nrows, void *out, void *partial)
 {
 	(void)row0;

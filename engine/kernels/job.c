@@ -7,10 +7,10 @@
 #include "base/internal.h"
 #include "kernels/job.h"
 
-int shmx__job_init(struct shmx_kernel_call *c, const char *name,
+int shmx__kstate_init(struct shmx_kernel_call *c, const char *name,
 		   struct shmx_error *err)
 {
-	struct shmx__job *job = shmx__job_of(c);
+	struct shmx__kstate *job = shmx__kstate_of(c);
 	const struct shmx_kernel_input *in = &c->in[0];
 	uint64_t n;
 
@@ -33,9 +33,9 @@ int shmx__job_init(struct shmx_kernel_call *c, const char *name,
 	return 0;
 }
 
-void shmx__job_export(struct shmx_kernel_call *c, enum shmx_kernel_kind kind)
+void shmx__kstate_export(struct shmx_kernel_call *c, enum shmx_kernel_kind kind)
 {
-	const struct shmx__job *job = shmx__job_of_c(c);
+	const struct shmx__kstate *job = shmx__kstate_of_c(c);
 
 	c->kind = kind;
 	c->out_dtype = job->out_dtype;

@@ -2,7 +2,7 @@
  * (private to engine/kernels/).
  *
  * The built-ins are struct shmx_kernel (shmx/kernel.h) like any plugin.
- * Their prepare() reads the call's input half into a struct shmx__job
+ * Their prepare() reads the call's input half into a struct shmx__kstate
  * that lives in c->state, parses the arguments there, decides the output,
  * and copies that output into the call; chunk() and merge() then read
  * only the job.  So the families (sum.c, moments.c, ...) see a job and
@@ -36,7 +36,7 @@ struct shmx__opargs {
 
 struct shmx__red_op;
 
-struct shmx__job {
+struct shmx__kstate {
 	const char *name; /* the op's, for messages */
 	struct shmx__opargs args;
 	enum shmx_dtype in_dtype;
@@ -51,26 +51,26 @@ struct shmx__job {
 	size_t partial_bytes; /* per chunk, multiple of 64; 0 if unused */
 };
 
-static_assert(sizeof(struct shmx__job) <= SHMX_KERNEL_STATE_BYTES,
+static_assert(sizeof(struct shmx__kstate) <= SHMX_KERNEL_STATE_BYTES,
 	      "a built-in's job must fit in the call's state");
 
-static inline struct shmx__job *shmx__job_of(struct shmx_kernel_call *c)
+static inline struct shmx__kstate *shmx__kstate_of(struct shmx_kernel_call *c)
 {
-	return (struct shmx__job *)(void *)c->state;
+	return (struct shmx__kstate *)(void *)c->state;
 }
 
-static inline const struct shmx__job *
-shmx__job_of_c(const struct shmx_kernel_call *c)
+static inline const struct shmx__kstate *
+shmx__kstate_of_c(const struct shmx_kernel_call *c)
 {
-	return (const struct shmx__job *)(const void *)c->state;
+	return (const struct shmx__kstate *)(const void *)c->state;
 }
 
 /* Read the call's one input into the job (c->state): 0, or SHMX_EDTYPE /
  * SHMX_ESHAPE for an input no built-in handles. */
-int shmx__job_init(struct shmx_kernel_call *c, const char *name,
+int shmx__kstate_init(struct shmx_kernel_call *c, const char *name,
 		   struct shmx_error *err);
 
 /* Copy the job's output into the call, as kind. */
-void shmx__job_export(struct shmx_kernel_call *c, enum shmx_kernel_kind kind);
+void shmx__kstate_export(struct shmx_kernel_call *c, enum shmx_kernel_kind kind);
 
 #endif

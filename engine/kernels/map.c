@@ -34,7 +34,7 @@
 #include "kernels/map.h"
 #include "kernels/ops.h"
 
-void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
+void shmx__map_apply(shmx__map_fn *fn, const struct shmx__kstate *job,
 		     const void *in_rows, uint64_t nrows, void *out)
 {
 	fn(job, in_rows, out, nrows * job->cols);
@@ -42,11 +42,11 @@ void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
 
 int shmx__map_kprepare(struct shmx_kernel_call *c, const char *name,
 		       int is_dtype,
-		       int (*prepare)(struct shmx__job *, struct shmx_error *),
+		       int (*prepare)(struct shmx__kstate *, struct shmx_error *),
 		       struct shmx_error *err)
 {
-	struct shmx__job *job = shmx__job_of(c);
-	int rc = shmx__job_init(c, name, err);
+	struct shmx__kstate *job = shmx__kstate_of(c);
+	int rc = shmx__kstate_init(c, name, err);
 
 	if (!rc)
 		rc = shmx__args_read(name, is_dtype, c->nargs, c->args,
@@ -54,11 +54,11 @@ int shmx__map_kprepare(struct shmx_kernel_call *c, const char *name,
 	if (!rc)
 		rc = prepare(job, err);
 	if (!rc)
-		shmx__job_export(c, SHMX_KERNEL_MAP);
+		shmx__kstate_export(c, SHMX_KERNEL_MAP);
 	return rc;
 }
 
-int shmx__map_set_out(struct shmx__job *job, enum shmx_dtype t)
+int shmx__map_set_out(struct shmx__kstate *job, enum shmx_dtype t)
 {
 	job->out_dtype = t;
 	job->out_shape = job->in_shape;
@@ -189,19 +189,19 @@ static shmx__map_fn *const add_flt_fns[SHMX_DTYPE_COUNT] = {
 
 /* ---- prepare and chunk ------------------------------------------------- */
 
-static int same_prepare(struct shmx__job *job, struct shmx_error *err)
+static int same_prepare(struct shmx__kstate *job, struct shmx_error *err)
 {
 	(void)err;
 	return shmx__map_set_out(job, job->in_dtype);
 }
 
-static int float_prepare(struct shmx__job *job, struct shmx_error *err)
+static int float_prepare(struct shmx__kstate *job, struct shmx_error *err)
 {
 	(void)err;
 	return shmx__map_set_out(job, float_of(job->in_dtype));
 }
 
-static int arith_prepare(struct shmx__job *job, struct shmx_error *err)
+static int arith_prepare(struct shmx__kstate *job, struct shmx_error *err)
 {
 	enum shmx_dtype t = job->in_dtype;
 	char k[64];
@@ -220,7 +220,7 @@ static int arith_prepare(struct shmx__job *job, struct shmx_error *err)
 }
 
 /* The integer path when the result kept an integer dtype. */
-static shmx__map_fn *arith_fn(const struct shmx__job *job,
+static shmx__map_fn *arith_fn(const struct shmx__kstate *job,
 			      shmx__map_fn *const *int_fns,
 			      shmx__map_fn *const *flt_fns)
 {
@@ -239,7 +239,7 @@ static shmx__map_fn *arith_fn(const struct shmx__job *job,
 #define add_prepare arith_prepare
 
 #define DEFINE_TABLE_CHUNK(id)                                              \
-	static void id##_chunk(const struct shmx__job *job, const void *in, \
+	static void id##_chunk(const struct shmx__kstate *job, const void *in, \
 			       uint64_t row0, uint64_t nrows, void *out,    \
 			       void *partial)                               \
 	{                                                                   \
@@ -249,7 +249,7 @@ static shmx__map_fn *arith_fn(const struct shmx__job *job,
 				out);                                       \
 	}
 #define DEFINE_ARITH_CHUNK(id)                                              \
-	static void id##_chunk(const struct shmx__job *job, const void *in, \
+	static void id##_chunk(const struct shmx__kstate *job, const void *in, \
 			       uint64_t row0, uint64_t nrows, void *out,    \
 			       void *partial)                               \
 	{                                                                   \

@@ -14,12 +14,12 @@
 
 #include "kernels/job.h"
 
-typedef void shmx__map_fn(const struct shmx__job *job, const void *in,
+typedef void shmx__map_fn(const struct shmx__kstate *job, const void *in,
 			  void *out, uint64_t n);
 
 /* Run fn on a chunk: nrows rows of in_rows into out (the chunk's first
  * output row). */
-void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
+void shmx__map_apply(shmx__map_fn *fn, const struct shmx__kstate *job,
 		     const void *in_rows, uint64_t nrows, void *out);
 
 /* A map's prepare() for the kernel ABI: the call's input and arguments
@@ -27,16 +27,16 @@ void shmx__map_apply(shmx__map_fn *fn, const struct shmx__job *job,
  * own prepare (which sets the output with shmx__map_set_out). */
 int shmx__map_kprepare(struct shmx_kernel_call *c, const char *name,
 		       int is_dtype,
-		       int (*prepare)(struct shmx__job *, struct shmx_error *),
+		       int (*prepare)(struct shmx__kstate *, struct shmx_error *),
 		       struct shmx_error *err);
 
 /* Set job's output to dtype t with the input's shape, no slots.  0. */
-int shmx__map_set_out(struct shmx__job *job, enum shmx_dtype t);
+int shmx__map_set_out(struct shmx__kstate *job, enum shmx_dtype t);
 
 /* One loop: out[i] = EXPR, where EXPR reads v = in[i] (type TI), after
  * PRE (declarations that read job, e.g. a constant). */
 #define SHMX__DEFINE_MAP(fn, TI, TO, PRE, EXPR)                             \
-	static void fn(const struct shmx__job *job, const void *in,         \
+	static void fn(const struct shmx__kstate *job, const void *in,         \
 		       void *out, uint64_t n)                               \
 	{                                                                   \
 		const TI *a = in;                                           \
@@ -63,7 +63,7 @@ int shmx__map_set_out(struct shmx__job *job, enum shmx_dtype t);
 			       struct shmx_error *err)                      \
 	{                                                                   \
 		(void)err;                                                  \
-		id##_chunk(shmx__job_of_c(c), k->in[0], k->row0, k->nrows,  \
+		id##_chunk(shmx__kstate_of_c(c), k->in[0], k->row0, k->nrows,  \
 			   k->out, NULL);                                   \
 		return 0;                                                   \
 	}                                                                   \

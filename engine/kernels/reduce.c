@@ -30,7 +30,7 @@ static enum shmx_dtype result_dtype(enum shmx__red_result r,
 /* numpy: an op without identity (min, argmax, ...) needs at least one
  * element along the reduced extent, unless the result itself is empty:
  * zeros((0,3)).min(axis=1) is [], zeros((0,3)).min(axis=0) an error. */
-static int reduces_nothing(const struct shmx__job *job)
+static int reduces_nothing(const struct shmx__kstate *job)
 {
 	switch (job->axis) {
 	case SHMX_AXIS_0:
@@ -43,7 +43,7 @@ static int reduces_nothing(const struct shmx__job *job)
 }
 
 /* 64-byte header + col_bytes per column, rounded up to a cache line. */
-static int cols_slot_bytes(struct shmx__job *job, size_t col_bytes,
+static int cols_slot_bytes(struct shmx__kstate *job, size_t col_bytes,
 			   struct shmx_error *err)
 {
 	uint64_t n;
@@ -57,7 +57,7 @@ static int cols_slot_bytes(struct shmx__job *job, size_t col_bytes,
 	return 0;
 }
 
-int shmx__red_prepare(const struct shmx__red_op *op, struct shmx__job *job,
+int shmx__red_prepare(const struct shmx__red_op *op, struct shmx__kstate *job,
 		      struct shmx_error *err)
 {
 	if (op->no_identity && reduces_nothing(job))
@@ -83,7 +83,7 @@ int shmx__red_prepare(const struct shmx__red_op *op, struct shmx__job *job,
 }
 
 void shmx__red_chunk_all(const struct shmx__red_op *op,
-			 const struct shmx__job *job, const void *in,
+			 const struct shmx__kstate *job, const void *in,
 			 uint64_t row0, uint64_t nrows, void *partial)
 {
 	uint64_t n = nrows * job->cols;
@@ -94,7 +94,7 @@ void shmx__red_chunk_all(const struct shmx__red_op *op,
 }
 
 void shmx__red_chunk_cols(const struct shmx__red_op *op,
-			  const struct shmx__job *job, const void *in,
+			  const struct shmx__kstate *job, const void *in,
 			  uint64_t row0, uint64_t nrows, void *partial)
 {
 	if (nrows == 0)
@@ -105,14 +105,14 @@ void shmx__red_chunk_cols(const struct shmx__red_op *op,
 }
 
 void shmx__red_chunk_rows(const struct shmx__red_op *op,
-			  const struct shmx__job *job, const void *in,
+			  const struct shmx__kstate *job, const void *in,
 			  uint64_t nrows, void *out)
 {
 	op->impl[job->in_dtype]->rows(op, in, nrows, job->cols, out);
 }
 
 void shmx__red_merge_all(const struct shmx__red_op *op,
-			 const struct shmx__job *job, const void *partials,
+			 const struct shmx__kstate *job, const void *partials,
 			 uint64_t nchunks, void *out)
 {
 	op->impl[job->in_dtype]->merge_all(op, partials, job->partial_bytes,
@@ -120,7 +120,7 @@ void shmx__red_merge_all(const struct shmx__red_op *op,
 }
 
 void shmx__red_merge_cols(const struct shmx__red_op *op,
-			  const struct shmx__job *job, const void *partials,
+			  const struct shmx__kstate *job, const void *partials,
 			  uint64_t nchunks, void *out)
 {
 	op->impl[job->in_dtype]->merge_cols(op, partials, job->partial_bytes,
@@ -130,7 +130,7 @@ void shmx__red_merge_cols(const struct shmx__red_op *op,
 /* ---- the kernel ABI ---------------------------------------------------- */
 
 /* numpy's rules (reduce.h) for the axis asked. */
-static int set_axis(struct shmx__job *job, enum shmx_axis axis,
+static int set_axis(struct shmx__kstate *job, enum shmx_axis axis,
 		    struct shmx_error *err)
 {
 	int ndim = job->in_shape.ndim;
@@ -149,8 +149,8 @@ static int set_axis(struct shmx__job *job, enum shmx_axis axis,
 int shmx__red_kprepare(const struct shmx__red_op *op,
 		       struct shmx_kernel_call *c, struct shmx_error *err)
 {
-	struct shmx__job *job = shmx__job_of(c);
-	int rc = shmx__job_init(c, op->name, err);
+	struct shmx__kstate *job = shmx__kstate_of(c);
+	int rc = shmx__kstate_init(c, op->name, err);
 
 	if (!rc)
 		rc = set_axis(job, c->axis, err);
@@ -159,7 +159,7 @@ int shmx__red_kprepare(const struct shmx__red_op *op,
 	if (rc)
 		return rc;
 	job->red = op;
-	shmx__job_export(c, job->axis == SHMX_AXIS_1 ? SHMX_KERNEL_ROWS
+	shmx__kstate_export(c, job->axis == SHMX_AXIS_1 ? SHMX_KERNEL_ROWS
 						     : SHMX_KERNEL_REDUCE);
 	return 0;
 }
@@ -167,7 +167,7 @@ int shmx__red_kprepare(const struct shmx__red_op *op,
 int shmx__red_kchunk(const struct shmx_kernel_call *c,
 		     const struct shmx_chunk *k, struct shmx_error *err)
 {
-	const struct shmx__job *job = shmx__job_of_c(c);
+	const struct shmx__kstate *job = shmx__kstate_of_c(c);
 
 	(void)err;
 	switch (job->axis) {
@@ -189,7 +189,7 @@ int shmx__red_kchunk(const struct shmx_kernel_call *c,
 int shmx__red_kmerge(const struct shmx_kernel_call *c, const void *partials,
 		     uint64_t nchunks, void *out, struct shmx_error *err)
 {
-	const struct shmx__job *job = shmx__job_of_c(c);
+	const struct shmx__kstate *job = shmx__kstate_of_c(c);
 
 	(void)err;
 	if (job->axis == SHMX_AXIS_0)

@@ -103,22 +103,22 @@ static inline const void *shmx__slot_array_c(const void *slot, uint64_t cols,
 	return (const char *)slot + SHMX__SLOT_HDR + (size_t)k * 8 * cols;
 }
 
-int shmx__red_prepare(const struct shmx__red_op *op, struct shmx__job *job,
+int shmx__red_prepare(const struct shmx__red_op *op, struct shmx__kstate *job,
 		      struct shmx_error *err);
 void shmx__red_chunk_all(const struct shmx__red_op *op,
-			 const struct shmx__job *job, const void *in,
+			 const struct shmx__kstate *job, const void *in,
 			 uint64_t row0, uint64_t nrows, void *partial);
 void shmx__red_chunk_cols(const struct shmx__red_op *op,
-			  const struct shmx__job *job, const void *in,
+			  const struct shmx__kstate *job, const void *in,
 			  uint64_t row0, uint64_t nrows, void *partial);
 void shmx__red_chunk_rows(const struct shmx__red_op *op,
-			  const struct shmx__job *job, const void *in,
+			  const struct shmx__kstate *job, const void *in,
 			  uint64_t nrows, void *out);
 void shmx__red_merge_all(const struct shmx__red_op *op,
-			 const struct shmx__job *job, const void *partials,
+			 const struct shmx__kstate *job, const void *partials,
 			 uint64_t nchunks, void *out);
 void shmx__red_merge_cols(const struct shmx__red_op *op,
-			  const struct shmx__job *job, const void *partials,
+			  const struct shmx__kstate *job, const void *partials,
 			  uint64_t nchunks, void *out);
 
 /* The kernel ABI's three functions for any reduction: prepare() reads the

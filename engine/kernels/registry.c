@@ -138,11 +138,23 @@ void shmx__op_close(struct shmx__op *op)
 		   __VA_ARGS__)
 #define KNAME(op) (op)->kernel->name, (op)->origin
 
+void shmx__op_inputs(const struct shmx__op *op, unsigned *lo, unsigned *hi)
+{
+	const struct shmx_kernel *k = op->kernel;
+
+	*lo = k->min_inputs;
+	*hi = k->max_inputs;
+	if (k->flags & SHMX_KERNEL_NO_INPUT)
+		*lo = *hi = 0;
+	else if (*lo == 0 && *hi == 0)
+		*lo = *hi = 1;
+}
+
 static int check_call(const struct shmx__op *op,
 		      const struct shmx_kernel_call *c, struct shmx_error *err)
 {
 	const struct shmx_kernel *k = op->kernel;
-	unsigned lo = k->min_inputs, hi = k->max_inputs;
+	unsigned lo, hi;
 
 	if (k->abi != SHMX_KERNEL_ABI || k->size != sizeof(*k))
 		return BROKEN(op, err, "ABI %u of %u bytes, not %u of %zu",
@@ -150,10 +162,7 @@ static int check_call(const struct shmx__op *op,
 			      sizeof(*k));
 	if (c->size != sizeof(*c) || c->ninputs > SHMX_KERNEL_INPUTS_MAX)
 		return shmx__fail(err, -EINVAL, "bad kernel call");
-	if (k->flags & SHMX_KERNEL_NO_INPUT)
-		lo = hi = 0;
-	else if (lo == 0 && hi == 0)
-		lo = hi = 1;
+	shmx__op_inputs(op, &lo, &hi);
 	if (c->ninputs < lo || c->ninputs > hi)
 		return shmx__fail(err, SHMX_EOP,
 				  "operation '%s'%s takes %u to %u inputs, "

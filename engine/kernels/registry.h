@@ -33,6 +33,10 @@ int shmx__op_open(const char *spec, struct shmx__op *op,
 		  struct shmx_error *err);
 void shmx__op_close(struct shmx__op *op); /* NULL or zeroed: nothing */
 
+/* How many inputs op's kernel takes, lo to hi (SHMX_KERNEL_NO_INPUT: 0;
+ * 0 and 0 in the struct: exactly 1). */
+void shmx__op_inputs(const struct shmx__op *op, unsigned *lo, unsigned *hi);
+
 /* Fill the output half of c.  The caller set c->size, ninputs, in[],
  * rows and axis; this sets nargs and args from op, checks the ABI number
  * and struct sizes, the input count and an axis given to a kernel without

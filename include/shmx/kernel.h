@@ -97,8 +97,10 @@ struct shmx_kernel_input {
 	enum shmx_dtype dtype;
 	struct shmx_shape shape; /* as the array has it */
 	uint64_t rows, cols;
-	/* 1 when this input has one row that every row of the run sees
-	 * (broadcast): its in[] pointer is always that row. */
+	/* 1 when every row of the run sees all of this input (it has one
+	 * row, or fewer dimensions than the run's widest input; a 1-D input
+	 * beside a 2-D one is then described as 1 x N, a row, as numpy
+	 * broadcasts it): its in[] pointer is always its first row. */
 	int broadcast;
 };
 

@@ -111,7 +111,7 @@ static void check_args(const struct shmx__opargs *a)
 static void check_job(const struct shmx_kernel_call *c,
 		      const struct input *in)
 {
-	const struct shmx__job *job = shmx__job_of_c(c);
+	const struct shmx__kstate *job = shmx__kstate_of_c(c);
 	const struct shmx_shape *o = &c->out_shape;
 	uint64_t rows = shmx_shape_rows(&in->shape);
 	uint64_t cols = shmx_shape_cols(&in->shape);
@@ -254,7 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc) {
 		check_refusal(rc, &err);
 	} else {
-		check_args(&shmx__job_of_c(&c)->args);
+		check_args(&shmx__kstate_of_c(&c)->args);
 		check_job(&c, &in);
 		run_call(op.kernel, &c, &in);
 	}

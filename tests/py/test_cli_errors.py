@@ -62,7 +62,7 @@ class Usage(ShmxTestCase):
              "gen: -j must be between 1 and 4096"),
             (["run"], "run: no operation given (see shmx run --help)"),
             (["run", "sum"], "run: no source given"),
-            (["run", "sum", "a.npy", "b"], "run: unexpected argument 'b'"),
+            (["run", "sum", "a.npy", "b"], "operation 'sum' takes 1 input, not 2"),
             (["run", "sum", "a.npy", "-j", "0"],
              "run: -j must be between 1 and 4096"),
             (["run", "sum", "a.npy", "--axis", "2"],
