@@ -32,6 +32,7 @@
  * a SINGLE_ISSUER ring refuses any task but its creator; and registered
  * buffers are pinned pages of the creator's address space.
  *
+ * The reopen, the ring and the buffers are set up with io/setup.h.
  * Test builds fail these where SHMX_FAULT says (fault.h): uring-setup
  * (io_uring_queue_init: -ENOSYS, so pread takes over), uring-register
  * (-ENOMEM: plain buffers), open-input (the O_DIRECT reopen: EMFILE,
@@ -42,22 +43,20 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <liburing.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/fault.h"
 #include "base/internal.h"
+#include "io/setup.h"
 #include "io/stream.h"
 
-/* Offsets and lengths of O_DIRECT reads are multiples of this (a multiple
- * of every logical block size up to 4096); more where statx asks. */
-#define DIRECT_ALIGN UINT64_C(4096)
+_Static_assert(SHMX__STREAM_DEPTH_MAX <= SHMX__IO_BUFS_MAX,
+	       "a stream's buffers fit in its shmx__io");
+
 /* One request reads at most this much; a longer chunk takes several. */
 #define MAX_READ (UINT64_C(1) << 30)
 #define CANCEL_TAG UINT64_MAX
@@ -86,18 +85,17 @@ struct slot {
  * stream-ecanceled:K with -ECANCELED (as io_uring does when it cannot
  * start a worker thread for a read).  Parsed at open. */
 struct fault {
-	uint64_t short_cap;
-	unsigned again_every, fail_at, reads;
-	int fail_code, armed;
+	struct shmx__io_fault io; /* stream-short, stream-eio/einval/ecanceled */
+	uint64_t reads;
+	unsigned again_every;
+	int armed;
 };
 
 struct shmx__stream {
-	struct io_uring ring;
-	int uring;          /* ring set up: reads go through it */
-	int registered;     /* buffers registered: READ_FIXED */
-	int fd;             /* reads go here: direct_fd or the caller's */
+	struct shmx__io io; /* ring (io.uring: reads go through it), buffers
+			     * (io.registered: READ_FIXED), io.direct_fd */
+	int fd;             /* reads go here: io.direct_fd or the caller's */
 	int user_fd;
-	int direct_fd;      /* our O_DIRECT reopen, -1 without */
 	int broken;         /* the ring failed: every later call returns it */
 	int closing;        /* completions are only counted */
 	int noted_cancel;   /* the note on -ECANCELED is in stats */
@@ -106,11 +104,9 @@ struct shmx__stream {
 	uint64_t data_offset, file_size, row_bytes;
 	struct shmx__plan plan;
 	unsigned depth;
-	size_t buf_bytes;
 	struct slot *slots;
 	unsigned *fifo; /* slot numbers, depth entries, a circular queue */
 	unsigned head, count;
-	pid_t owner;
 	struct fault fault;
 	char what[256];
 	struct shmx__stream_stats st;
@@ -121,14 +117,6 @@ struct shmx__stream {
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Rows must start aligned to their element size.  Elements are 1, 2, 4
@@ -154,15 +142,11 @@ static void fault_parse(struct fault *f)
 	uint64_t n = 0;
 
 	memset(f, 0, sizeof(*f));
-	if (shmx__fault_arg("stream-short", &n, NULL))
-		f->short_cap = n;
+	shmx__io_fault_parse(&f->io, "stream-short", fails,
+			     sizeof(fails) / sizeof(*fails));
 	if (shmx__fault_arg("stream-again", &n, NULL))
 		f->again_every = (unsigned)n;
-	f->fail_code = shmx__fault_code(fails, sizeof(fails) / sizeof(*fails),
-					&n, NULL);
-	if (f->fail_code)
-		f->fail_at = (unsigned)n;
-	f->armed = f->short_cap || f->again_every || f->fail_at;
+	f->armed = f->io.short_cap || f->again_every || f->io.fail_at;
 }
 
 /* What a read "returned" once the armed fault has had its say.  The
@@ -170,20 +154,19 @@ static void fault_parse(struct fault *f)
  * which used them anyway would be caught. */
 static int64_t fault_result(struct fault *f, struct slot *sl, int64_t res)
 {
-	uint64_t least = f->short_cap > sl->align ? f->short_cap : sl->align;
-	uint64_t keep;
-	unsigned n;
+	uint64_t least = f->io.short_cap > sl->align ? f->io.short_cap : sl->align;
+	uint64_t keep, n;
 
 	if (shmx__fault_hit("read"))
 		res = -EIO;
 	if (!f->armed)
 		return res;
 	n = ++f->reads;
-	if (f->fail_at && n == f->fail_at)
-		res = f->fail_code;
+	if (f->io.fail_at && n == f->io.fail_at)
+		res = f->io.fail_code;
 	else if (f->again_every && n % f->again_every == 0)
 		res = n / f->again_every % 2 ? -EAGAIN : -EINTR;
-	else if (f->short_cap && res > 0 && (uint64_t)res > least)
+	else if (f->io.short_cap && res > 0 && (uint64_t)res > least)
 		res = (int64_t)least;
 	keep = res > 0 ? (uint64_t)res : 0;
 	if (sl->pos + keep < sl->want)
@@ -291,10 +274,10 @@ static void uring_queue(struct shmx__stream *s, unsigned i)
 	struct slot *sl = &s->slots[i];
 	/* Never NULL: the ring has an entry per slot, and a slot has at most
 	 * one read in flight. */
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->io.ring);
 	unsigned len = (unsigned)min_u64(sl->want - sl->pos, MAX_READ);
 
-	if (s->registered)
+	if (s->io.registered)
 		io_uring_prep_read_fixed(sqe, s->fd, sl->buf + sl->pos, len,
 					 sl->off + sl->pos, (int)i);
 	else
@@ -304,7 +287,7 @@ static void uring_queue(struct shmx__stream *s, unsigned i)
 	s->st.reads++;
 	/* A failed submit leaves the entry in the ring: the next wait's
 	 * io_uring_submit_and_wait passes it on (or reports why not). */
-	io_uring_submit(&s->ring);
+	io_uring_submit(&s->io.ring);
 }
 
 static void uring_complete(struct shmx__stream *s, uint64_t tag, int64_t res)
@@ -335,19 +318,15 @@ static void uring_complete(struct shmx__stream *s, uint64_t tag, int64_t res)
  * ring's own failure. */
 static int uring_reap(struct shmx__stream *s)
 {
-	struct io_uring_cqe *cqe;
 	uint64_t tag;
 	int rc, res;
 
-	while (io_uring_peek_cqe(&s->ring, &cqe) != 0) {
+	while (!shmx__io_take(&s->io, &tag, &res)) {
 		/* submit too: an entry a failed submit left behind */
-		rc = io_uring_submit_and_wait(&s->ring, 1);
+		rc = io_uring_submit_and_wait(&s->io.ring, 1);
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN)
 			return rc;
 	}
-	tag = io_uring_cqe_get_data64(cqe);
-	res = cqe->res;
-	io_uring_cqe_seen(&s->ring, cqe);
 	uring_complete(s, tag, res);
 	return 0;
 }
@@ -363,24 +342,6 @@ static int uring_wait_slot(struct shmx__stream *s, struct slot *sl)
 	return 0;
 }
 
-/* SINGLE_ISSUER|DEFER_TASKRUN (6.1): completions are posted when we
- * wait, not by interrupting the computation; older kernels say EINVAL
- * and get a plain ring. */
-static int uring_init(struct shmx__stream *s)
-{
-	int rc;
-
-	if (shmx__fault_hit("uring-setup"))
-		return -ENOSYS;
-	rc = io_uring_queue_init(s->depth, &s->ring,
-				 IORING_SETUP_SINGLE_ISSUER |
-					 IORING_SETUP_DEFER_TASKRUN);
-
-	if (rc == -EINVAL)
-		rc = io_uring_queue_init(s->depth, &s->ring, 0);
-	return rc;
-}
-
 /* The reads in flight write into our buffers until they complete:
  * cancel what has not started, then wait for every one.  0, or the
  * ring's failure (the buffers may then still be written to). */
@@ -390,11 +351,11 @@ static int uring_drain(struct shmx__stream *s)
 	int rc = 0;
 
 	s->closing = 1;
-	sqe = io_uring_get_sqe(&s->ring);
+	sqe = io_uring_get_sqe(&s->io.ring);
 	if (sqe) {
 		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 		io_uring_sqe_set_data64(sqe, CANCEL_TAG);
-		io_uring_submit(&s->ring);
+		io_uring_submit(&s->io.ring);
 	}
 	for (unsigned i = 0; i < s->depth && !rc; i++)
 		rc = uring_wait_slot(s, &s->slots[i]);
@@ -438,30 +399,11 @@ static int check_file(struct shmx__stream *s, struct shmx_error *err)
 	return 0;
 }
 
-/* The filesystem's O_DIRECT alignment (statx, Linux 6.1): 0 when it has
- * no O_DIRECT, 4096 when the kernel does not say (then open decides). */
-static uint64_t direct_align(int fd, uint64_t *mem)
-{
-	struct statx sx;
-
-	*mem = DIRECT_ALIGN;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 ||
-	    !(sx.stx_mask & STATX_DIOALIGN))
-		return DIRECT_ALIGN;
-	if (sx.stx_dio_mem_align > *mem)
-		*mem = sx.stx_dio_mem_align;
-	if (!sx.stx_dio_offset_align)
-		return 0;
-	return sx.stx_dio_offset_align > DIRECT_ALIGN ? sx.stx_dio_offset_align
-						      : DIRECT_ALIGN;
-}
-
 /* O_DIRECT where it works; buffered reads (noted) where it does not. */
 static void choose_direct(struct shmx__stream *s,
 			  const struct shmx__stream_opts *o)
 {
 	uint64_t ra = row_align(o->row_bytes), a, mem;
-	char path[64];
 
 	if (o->no_direct) {
 		note(s, "O_DIRECT off by request");
@@ -473,48 +415,20 @@ static void choose_direct(struct shmx__stream *s,
 		     "-aligned: buffered reads", o->data_offset, ra);
 		return;
 	}
-	a = direct_align(s->user_fd, &mem);
+	a = shmx__io_direct_align(s->user_fd, &mem);
 	if (!a) {
 		note(s, "no O_DIRECT on this filesystem: buffered reads");
 		return;
 	}
-	/* A file description of our own: O_DIRECT set on the caller's
-	 * (fcntl F_SETFL) would change its reads too. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->user_fd);
-	s->direct_fd = shmx__fault_hit("open-input")
-		? (errno = EMFILE, -1)
-		: open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	if (s->direct_fd < 0) {
+	if (shmx__io_reopen_direct(&s->io, s->user_fd, O_RDONLY,
+				   "open-input") < 0) {
 		note(s, "O_DIRECT: %s: buffered reads", strerror(errno));
 		return;
 	}
-	s->fd = s->direct_fd;
+	s->fd = s->io.direct_fd;
 	s->align = a;
 	s->mem_align = mem;
 	s->st.used_direct = 1;
-}
-
-/* What may explain an io_uring failure rc, for the note: the system-wide
- * switch, or (for ENOMEM) the memlock limit that rings and registered
- * buffers count against unless the process has CAP_IPC_LOCK. */
-static const char *uring_context(char *buf, size_t n, int rc)
-{
-	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "re");
-	struct rlimit rl;
-	int v = 0;
-
-	buf[0] = 0;
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	if (v)
-		snprintf(buf, n, " (io_uring_disabled=%d)", v);
-	else if (rc == -ENOMEM && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
-		 rl.rlim_cur != RLIM_INFINITY)
-		snprintf(buf, n, " (memlock %ju KiB)", (uintmax_t)rl.rlim_cur >> 10);
-	return buf;
 }
 
 /* io_uring where the kernel gives us one; pread otherwise (noted).  pread
@@ -522,20 +436,19 @@ static const char *uring_context(char *buf, size_t n, int rc)
 static void choose_ring(struct shmx__stream *s,
 			const struct shmx__stream_opts *o)
 {
-	int rc = o->no_uring ? 0 : uring_init(s);
+	int rc = o->no_uring ? 0 : shmx__io_ring_init(&s->io, s->depth);
 	char why[64];
 
 	if (o->no_uring) {
 		note(s, "io_uring off by request: pread");
 	} else if (rc < 0) {
 		note(s, "io_uring: %s%s: pread", strerror(-rc),
-		     uring_context(why, sizeof(why), rc));
+		     shmx__io_ring_why(why, sizeof(why), rc));
 	} else {
-		s->uring = 1;
 		s->st.used_uring = 1;
 		return;
 	}
-	if (s->direct_fd >= 0) {
+	if (s->io.direct_fd >= 0) {
 		s->fd = s->user_fd;
 		s->align = 1;
 		s->st.used_direct = 0;
@@ -550,47 +463,33 @@ static int alloc_slots(struct shmx__stream *s, struct shmx_error *err)
 	uint64_t bytes = SHMX__ALIGN_UP(rows * s->row_bytes + s->align - 1,
 					s->align);
 
-	s->buf_bytes = (size_t)bytes;
 	s->slots = shmx__calloc(s->depth, sizeof(*s->slots));
 	s->fifo = shmx__calloc(s->depth, sizeof(*s->fifo));
 	if (!s->slots || !s->fifo)
 		return shmx__fail(err, -ENOMEM, "%s: out of memory", s->what);
-	for (unsigned i = 0; i < s->depth; i++) {
-		s->slots[i].buf = shmx__aligned_alloc(s->mem_align, s->buf_bytes);
-		if (!s->slots[i].buf)
-			return shmx__fail(err, -ENOMEM,
-					  "%s: cannot allocate %u read buffers of %zu bytes",
-					  s->what, s->depth, s->buf_bytes);
-	}
+	if (shmx__io_bufs_alloc(&s->io, s->depth, s->mem_align, (size_t)bytes))
+		return shmx__fail(err, -ENOMEM,
+				  "%s: cannot allocate %u read buffers of %zu bytes",
+				  s->what, s->depth, (size_t)bytes);
+	for (unsigned i = 0; i < s->depth; i++)
+		s->slots[i].buf = s->io.buf[i];
 	return 0;
 }
 
-/* Registered buffers are pinned once, not on every read; that counts
- * against RLIMIT_MEMLOCK (unless CAP_IPC_LOCK), so it may be refused. */
+/* Registered buffers are pinned once, not on every read; the memlock
+ * limit may refuse them (setup.h): plain buffers then. */
 static void register_buffers(struct shmx__stream *s)
 {
-	struct iovec *iov = shmx__calloc(s->depth, sizeof(*iov));
-	int rc = -ENOMEM;
+	int rc = shmx__io_bufs_register(&s->io);
 	char why[64];
 
-	if (iov) {
-		for (unsigned i = 0; i < s->depth; i++) {
-			iov[i].iov_base = s->slots[i].buf;
-			iov[i].iov_len = s->buf_bytes;
-		}
-		rc = shmx__fault_hit("uring-register")
-			? -ENOMEM
-			: io_uring_register_buffers(&s->ring, iov, s->depth);
-		shmx__free(iov);
-	}
 	if (!rc) {
-		s->registered = 1;
 		s->st.registered_buffers = 1;
 		return;
 	}
 	note(s, "registering %zu KiB: %s%s: plain buffers",
-	     s->depth * s->buf_bytes >> 10, strerror(-rc),
-	     uring_context(why, sizeof(why), rc));
+	     s->depth * s->io.buf_bytes >> 10, strerror(-rc),
+	     shmx__io_ring_why(why, sizeof(why), rc));
 }
 
 int shmx__stream_open(struct shmx__stream **out,
@@ -609,16 +508,15 @@ int shmx__stream_open(struct shmx__stream **out,
 	if (!s)
 		return shmx__fail(err, -ENOMEM, "%s: out of memory", what);
 	snprintf(s->what, sizeof(s->what), "%s", what);
+	shmx__io_init(&s->io);
 	s->fd = s->user_fd = o->fd;
-	s->direct_fd = -1;
 	s->align = 1;
-	s->mem_align = DIRECT_ALIGN;
+	s->mem_align = SHMX__IO_DIRECT_ALIGN;
 	s->data_offset = o->data_offset;
 	s->file_size = o->file_size;
 	s->row_bytes = o->row_bytes;
 	s->plan = *o->plan;
 	s->depth = o->queue_depth ? o->queue_depth : SHMX__STREAM_DEPTH_DEFAULT;
-	s->owner = getpid();
 	fault_parse(&s->fault);
 	rc = check_file(s, err);
 	if (rc)
@@ -628,7 +526,7 @@ int shmx__stream_open(struct shmx__stream **out,
 	rc = alloc_slots(s, err);
 	if (rc)
 		goto fail;
-	if (s->uring)
+	if (s->io.uring)
 		register_buffers(s);
 	*out = s;
 	return 0;
@@ -643,7 +541,7 @@ int shmx__stream_submit(struct shmx__stream *s, uint64_t chunk)
 {
 	unsigned i = 0;
 
-	if (getpid() != s->owner)
+	if (!shmx__io_mine(&s->io))
 		return -ECHILD;
 	if (s->broken)
 		return s->broken;
@@ -662,7 +560,7 @@ int shmx__stream_submit(struct shmx__stream *s, uint64_t chunk)
 	}
 	if (s->align == 1)
 		readahead_hint(s, &s->slots[i]);
-	if (s->uring)
+	if (s->io.uring)
 		uring_queue(s, i);
 	return 0;
 }
@@ -696,7 +594,7 @@ int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
 	uint64_t t0;
 	int rc = 0;
 
-	if (getpid() != s->owner)
+	if (!shmx__io_mine(&s->io))
 		return shmx__fail(err, -ECHILD,
 				  "%s: stream used by a process that did not open it",
 				  s->what);
@@ -706,12 +604,12 @@ int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
 	if (!s->count)
 		return shmx__fail(err, -ENODATA, "%s: no chunk submitted", s->what);
 	sl = &s->slots[s->fifo[s->head]];
-	t0 = now_ns();
-	if (s->uring)
+	t0 = shmx__now_ns();
+	if (s->io.uring)
 		rc = uring_wait_slot(s, sl);
 	else if (sl->state == SLOT_QUEUED)
 		pread_slot(s, sl);
-	s->st.wait_ns += now_ns() - t0;
+	s->st.wait_ns += shmx__now_ns() - t0;
 	if (rc) { /* the ring failed: sl may still be read into */
 		s->broken = rc;
 		return shmx__fail(err, rc, "%s: io_uring: %s", s->what,
@@ -749,24 +647,19 @@ void shmx__stream_stats(const struct shmx__stream *s,
 
 void shmx__stream_close(struct shmx__stream *s)
 {
-	int keep_buffers = 0;
+	bool keep_buffers = false;
 
 	if (!s)
 		return;
 	/* Only the opener has reads in flight; a forked child's copy of the
-	 * ring is just unmapped and its descriptor closed. */
-	if (s->uring) {
-		if (getpid() == s->owner && !s->broken && s->slots)
+	 * ring is just unmapped and its descriptor closed.  After a ring
+	 * failure the kernel may still write into the buffers: they leak. */
+	if (s->io.uring && shmx__io_mine(&s->io)) {
+		if (!s->broken && s->slots)
 			keep_buffers = uring_drain(s) != 0;
-		keep_buffers |= s->broken && getpid() == s->owner;
-		io_uring_queue_exit(&s->ring);
+		keep_buffers |= s->broken != 0;
 	}
-	if (s->direct_fd >= 0)
-		close(s->direct_fd);
-	/* After a ring failure the kernel may still write into the buffers:
-	 * leaking them is the only safe thing. */
-	for (unsigned i = 0; s->slots && !keep_buffers && i < s->depth; i++)
-		shmx__free(s->slots[i].buf);
+	shmx__io_close(&s->io, keep_buffers);
 	shmx__free(s->slots);
 	shmx__free(s->fifo);
 	shmx__free(s);

@@ -11,13 +11,13 @@
  * at buf + off % 4096), so the middle piece starts on an aligned address
  * as O_DIRECT requires.  Every piece of a slot is submitted at put; a
  * completion that wrote less is resubmitted for the rest; the slot is
- * done when all its pieces are.
+ * done when all its pieces are.  The O_DIRECT reopen, the ring and the
+ * buffers are set up with io/setup.h.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <liburing.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +25,11 @@
 
 #include "base/fault.h"
 #include "base/internal.h"
+#include "io/setup.h"
 #include "io/writer.h"
+
+_Static_assert(SHMX__WRITER_DEPTH_MAX <= SHMX__IO_BUFS_MAX,
+	       "a writer's buffers fit in its shmx__io");
 
 #define BLOCK 4096u
 
@@ -48,26 +52,23 @@ struct wslot {
 
 /* Test builds: see writer.h.  Counted per completed write. */
 struct fault {
-	uint64_t short_cap, fail_at, writes;
-	int fail_code, fired;
-	bool persist;
+	struct shmx__io_fault io; /* write-short, write-eio/enospc/einval */
+	uint64_t writes;
+	int fired;
 };
 
 struct shmx__writer {
-	struct io_uring ring;
-	int uring;
-	int fd, direct_fd, direct;
+	struct shmx__io io; /* the ring (io.uring), buffers, io.direct_fd */
+	int fd, direct;
 	uint64_t data_offset, row_bytes;
 	struct shmx__plan plan;
 	unsigned depth, in_flight;
-	size_t buf_bytes;
 	struct wslot *slots;
 	void (*done)(void *ctx, uint64_t chunk, uint64_t compute_ns);
 	void *ctx;
 	struct fault fault;
 	int failed;     /* the first write error, kept for every later call */
 	char failed_msg[SHMX_ERROR_MSG_MAX];
-	pid_t owner;
 	char what[256];
 	struct shmx__writer_stats st;
 };
@@ -81,13 +82,10 @@ static void fault_parse(struct fault *f)
 		{ "write-enospc", -ENOSPC },
 		{ "write-einval", -EINVAL },
 	};
-	uint64_t n = 0;
 
 	memset(f, 0, sizeof(*f));
-	if (shmx__fault_arg("write-short", &n, NULL))
-		f->short_cap = n;
-	f->fail_code = shmx__fault_code(fails, sizeof(fails) / sizeof(*fails),
-					&f->fail_at, &f->persist);
+	shmx__io_fault_parse(&f->io, "write-short", fails,
+			     sizeof(fails) / sizeof(*fails));
 }
 
 /* What a write "returned" once the armed fault has had its say.  EINVAL
@@ -97,12 +95,12 @@ static void fault_parse(struct fault *f)
 static int64_t fault_result(struct fault *f, const struct piece *pc,
 			    int64_t res)
 {
-	uint64_t n = ++f->writes, cap = f->short_cap;
+	uint64_t n = ++f->writes, cap = f->io.short_cap;
 
-	if (f->fail_at && n >= f->fail_at && (!f->fired || f->persist) &&
-	    (f->fail_code != -EINVAL || pc->direct)) {
+	if (f->io.fail_at && n >= f->io.fail_at && (!f->fired || f->io.persist) &&
+	    (f->io.fail_code != -EINVAL || pc->direct)) {
 		f->fired = 1;
-		return f->fail_code;
+		return f->io.fail_code;
 	}
 	if (cap && pc->direct)
 		cap = cap < BLOCK ? BLOCK : cap & ~(uint64_t)(BLOCK - 1);
@@ -143,7 +141,7 @@ static void plan_pieces(const struct shmx__writer *w, struct wslot *sl)
 
 static int piece_fd(const struct shmx__writer *w, const struct piece *pc)
 {
-	return pc->direct ? w->direct_fd : w->fd;
+	return pc->direct ? w->io.direct_fd : w->fd;
 }
 
 /* ---- finishing a slot ----------------------------------------------- */
@@ -190,11 +188,11 @@ static void slot_finished(struct shmx__writer *w, struct wslot *sl)
 static void queue_piece(struct shmx__writer *w, unsigned si, unsigned pi)
 {
 	struct piece *pc = &w->slots[si].pc[pi];
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->io.ring);
 
 	if (!sqe) { /* the ring holds 4 entries a slot: flush and retry */
-		io_uring_submit(&w->ring);
-		sqe = io_uring_get_sqe(&w->ring);
+		io_uring_submit(&w->io.ring);
+		sqe = io_uring_get_sqe(&w->io.ring);
 	}
 	io_uring_prep_write(sqe, piece_fd(w, pc), pc->p + pc->done,
 			    (unsigned)(pc->len - pc->done),
@@ -242,7 +240,7 @@ static void on_cqe(struct shmx__writer *w, uint64_t tag, int res)
 
 	if (piece_result(w, sl, &sl->pc[pi], res)) {
 		queue_piece(w, si, pi);
-		io_uring_submit(&w->ring);
+		io_uring_submit(&w->io.ring);
 		return;
 	}
 	if (--sl->pending == 0)
@@ -253,22 +251,17 @@ static void on_cqe(struct shmx__writer *w, uint64_t tag, int res)
 static int reap(struct shmx__writer *w)
 {
 	struct io_uring_cqe *cqe;
-	uint64_t t0 = shmx__now_ns();
-	int rc;
+	uint64_t t0 = shmx__now_ns(), tag;
+	int rc, res;
 
 	do
-		rc = io_uring_wait_cqe(&w->ring, &cqe);
+		rc = io_uring_wait_cqe(&w->io.ring, &cqe);
 	while (rc == -EINTR);
 	w->st.wait_ns += shmx__now_ns() - t0;
 	if (rc < 0)
 		return rc;
-	while (io_uring_peek_cqe(&w->ring, &cqe) == 0) {
-		uint64_t tag = io_uring_cqe_get_data64(cqe);
-		int res = cqe->res;
-
-		io_uring_cqe_seen(&w->ring, cqe);
+	while (shmx__io_take(&w->io, &tag, &res))
 		on_cqe(w, tag, res);
-	}
 	return 0;
 }
 
@@ -315,7 +308,7 @@ int shmx__writer_get(struct shmx__writer *w, uint64_t chunk, void **rows,
 	unsigned i;
 	int rc;
 
-	if (getpid() != w->owner)
+	if (!shmx__io_mine(&w->io))
 		return shmx__fail(err, -ECHILD, "%s: writer used by another "
 				  "process", w->what);
 	if (chunk >= w->plan.nchunks)
@@ -328,7 +321,7 @@ int shmx__writer_get(struct shmx__writer *w, uint64_t chunk, void **rows,
 			;
 		if (i < w->depth)
 			break;
-		if (!w->uring || !w->in_flight) /* every buffer held: misuse */
+		if (!w->io.uring || !w->in_flight) /* every buffer held: misuse */
 			return shmx__fail(err, -EBUSY, "%s: no free buffer",
 					  w->what);
 		if ((rc = reap(w)) < 0)
@@ -365,12 +358,12 @@ int shmx__writer_put(struct shmx__writer *w, void *rows, uint64_t compute_ns,
 	if (!sl->len) { /* R x 0 rows: nothing to write */
 		sl->pending = 0;
 		slot_finished(w, sl);
-	} else if (!w->uring) {
+	} else if (!w->io.uring) {
 		write_sync(w, sl);
 	} else {
 		for (unsigned p = 0; p < sl->npieces; p++)
 			queue_piece(w, (unsigned)(sl - w->slots), p);
-		io_uring_submit(&w->ring);
+		io_uring_submit(&w->io.ring);
 	}
 	return w->failed ? failed(w, err) : 0;
 }
@@ -379,7 +372,7 @@ int shmx__writer_flush(struct shmx__writer *w, struct shmx_error *err)
 {
 	int rc;
 
-	while (w->uring && w->in_flight)
+	while (w->io.uring && w->in_flight)
 		if ((rc = reap(w)) < 0)
 			return ring_failed(w, rc, err);
 	return w->failed ? failed(w, err) : 0;
@@ -399,37 +392,35 @@ static int alloc_slots(struct shmx__writer *w, unsigned asked,
 		       struct shmx_error *err)
 {
 	uint64_t chunk_bytes, bytes;
+	size_t buf_bytes;
 
 	if (shmx__mul_u64(w->plan.chunk_rows, w->row_bytes, &chunk_bytes) < 0 ||
 	    shmx__add_u64(chunk_bytes, 2 * BLOCK, &bytes) < 0 || bytes > SIZE_MAX)
 		return shmx__fail(err, -EOVERFLOW, "%s: chunk too large", w->what);
-	w->buf_bytes = (size_t)SHMX__ALIGN_UP(bytes, BLOCK);
+	buf_bytes = (size_t)SHMX__ALIGN_UP(bytes, BLOCK);
 	w->depth = asked ? asked : SHMX__WRITER_DEPTH_MAX;
 	if (w->depth > SHMX__WRITER_DEPTH_MAX)
 		w->depth = SHMX__WRITER_DEPTH_MAX;
-	while (w->depth > 2 && w->depth * w->buf_bytes > SHMX__WRITER_BYTES_MAX)
+	while (w->depth > 2 && w->depth * buf_bytes > SHMX__WRITER_BYTES_MAX)
 		w->depth--;
 	w->slots = shmx__calloc(w->depth, sizeof(*w->slots));
 	if (!w->slots)
 		return shmx__fail(err, -ENOMEM, "%s: out of memory for the "
 				  "write buffers", w->what);
-	for (unsigned i = 0; i < w->depth; i++) {
-		w->slots[i].buf = shmx__aligned_alloc(BLOCK, w->buf_bytes);
-		if (!w->slots[i].buf)
-			return shmx__fail(err, -ENOMEM,
-					  "%s: cannot allocate %u write buffers "
-					  "of %zu bytes", w->what, w->depth,
-					  w->buf_bytes);
-	}
+	if (shmx__io_bufs_alloc(&w->io, w->depth, BLOCK, buf_bytes))
+		return shmx__fail(err, -ENOMEM,
+				  "%s: cannot allocate %u write buffers "
+				  "of %zu bytes", w->what, w->depth, buf_bytes);
+	for (unsigned i = 0; i < w->depth; i++)
+		w->slots[i].buf = (char *)w->io.buf[i];
 	return 0;
 }
 
 /* O_DIRECT on a file description of our own (the caller's stays
- * buffered, for the edge pieces and the header). */
+ * buffered, for the edge pieces and the header).  No fault site: the
+ * sweep's open-input is an input's (fault.h). */
 static void choose_direct(struct shmx__writer *w, const struct shmx__writer_opts *o)
 {
-	char path[64];
-
 	if (o->no_direct) {
 		note(w, "O_DIRECT writes off by request");
 		return;
@@ -439,9 +430,7 @@ static void choose_direct(struct shmx__writer *w, const struct shmx__writer_opts
 		     o->data_offset);
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
-	w->direct_fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-	if (w->direct_fd < 0) {
+	if (shmx__io_reopen_direct(&w->io, o->fd, O_WRONLY, NULL) < 0) {
 		note(w, "O_DIRECT: %s: buffered writes", strerror(errno));
 		return;
 	}
@@ -451,26 +440,17 @@ static void choose_direct(struct shmx__writer *w, const struct shmx__writer_opts
 
 static void choose_ring(struct shmx__writer *w, const struct shmx__writer_opts *o)
 {
-	unsigned entries = w->depth * 4;
-	int rc = 0;
+	int rc;
 
 	if (o->no_uring) {
 		note(w, "io_uring writes off by request: pwrite");
 		return;
 	}
-	if (shmx__fault_hit("uring-setup"))
-		rc = -ENOSYS;
-	else
-		rc = io_uring_queue_init(entries, &w->ring,
-					 IORING_SETUP_SINGLE_ISSUER |
-						 IORING_SETUP_DEFER_TASKRUN);
-	if (rc == -EINVAL)
-		rc = io_uring_queue_init(entries, &w->ring, 0);
+	rc = shmx__io_ring_init(&w->io, w->depth * 4); /* see queue_piece */
 	if (rc < 0) {
 		note(w, "io_uring for writes: %s: pwrite", strerror(-rc));
 		return;
 	}
-	w->uring = 1;
 	w->st.used_uring = 1;
 }
 
@@ -485,14 +465,13 @@ int shmx__writer_open(struct shmx__writer **out,
 		return shmx__fail(err, -ENOMEM, "%s: out of memory for a writer",
 				  o->what ? o->what : "output");
 	snprintf(w->what, sizeof(w->what), "%s", o->what ? o->what : "output");
+	shmx__io_init(&w->io);
 	w->fd = o->fd;
-	w->direct_fd = -1;
 	w->data_offset = o->data_offset;
 	w->row_bytes = o->row_bytes;
 	w->plan = *o->plan;
 	w->done = o->done;
 	w->ctx = o->ctx;
-	w->owner = getpid();
 	fault_parse(&w->fault);
 	rc = alloc_slots(w, o->depth, err);
 	if (rc) {
@@ -507,20 +486,15 @@ int shmx__writer_open(struct shmx__writer **out,
 
 void shmx__writer_close(struct shmx__writer *w)
 {
-	int keep_buffers = 0;
+	bool keep_buffers = false;
 
 	if (!w)
 		return;
-	if (w->uring) {
-		/* the kernel reads our buffers until each write completes */
-		while (getpid() == w->owner && w->in_flight && !keep_buffers)
-			keep_buffers = reap(w) < 0;
-		io_uring_queue_exit(&w->ring);
-	}
-	if (w->direct_fd >= 0)
-		close(w->direct_fd);
-	for (unsigned i = 0; w->slots && !keep_buffers && i < w->depth; i++)
-		shmx__free(w->slots[i].buf);
+	/* the kernel reads our buffers until each write completes */
+	while (w->io.uring && shmx__io_mine(&w->io) && w->in_flight &&
+	       !keep_buffers)
+		keep_buffers = reap(w) < 0;
+	shmx__io_close(&w->io, keep_buffers);
 	shmx__free(w->slots);
 	shmx__free(w);
 }
