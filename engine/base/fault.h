@@ -34,7 +34,7 @@
  *                   instead): -ENOSYS
  *   uring-register  registering a stream's buffers: -ENOMEM (plain
  *                   buffers instead)
- *   worker-chunk:K  (pool.c) the worker about to compute chunk K dies of
+ *   worker-chunk:K  (claim.c) the worker about to compute chunk K dies of
  *                   $SHMX_FAULT_SIGNAL (KILL, SEGV or TERM; default KILL)
  *   stream-short:N, stream-again:K, stream-eio:K, stream-einval:K,
  *   stream-ecanceled:K   shape a stream's reads (stream.c)
