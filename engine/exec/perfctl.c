@@ -42,6 +42,7 @@ int shmx__perf_ctl_open(const char *spec, struct shmx__perf_ctl *pc,
 	char ctl[4096];
 	const char *comma = strchr(spec, ',');
 	size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
+	int fd;
 
 	pc->ctl_fd = pc->ack_fd = -1;
 	if (n == 0 || n >= sizeof(ctl) || (comma && !comma[1]))
@@ -49,17 +50,17 @@ int shmx__perf_ctl_open(const char *spec, struct shmx__perf_ctl *pc,
 				  "--perf-ctl: give CTL_FIFO[,ACK_FIFO]");
 	memcpy(ctl, spec, n);
 	ctl[n] = '\0';
-	pc->ctl_fd = open_fifo(ctl, O_WRONLY, err);
-	if (pc->ctl_fd < 0)
-		return pc->ctl_fd;
+	fd = open_fifo(ctl, O_WRONLY, err);
+	if (fd < 0)
+		return fd;
+	pc->ctl_fd = fd;
 	if (comma) {
-		pc->ack_fd = open_fifo(comma + 1, O_RDONLY, err);
-		if (pc->ack_fd < 0) {
-			int rc = pc->ack_fd;
-
+		fd = open_fifo(comma + 1, O_RDONLY, err);
+		if (fd < 0) {
 			shmx__perf_ctl_close(pc);
-			return rc;
+			return fd;
 		}
+		pc->ack_fd = fd;
 	}
 	return 0;
 }
