@@ -54,7 +54,10 @@
  *      each CLAIM(pid) back to FREE, counts an attempt, and forks a
  *      replacement.  Any worker's rescue pass, the replacement's or a
  *      survivor's, then claims them.  The freeing happens before the
- *      replacement exists, so a reused pid never meets stale claims.
+ *      replacement is forked, so even if the replacement gets the dead
+ *      worker's pid it finds no claims under it.  A worker that exits 0
+ *      holds nothing: it claimed until none were left and finished each
+ *      (a loop that does not is caught by the check of invariant 2).
  *
  *   4. The result does not depend on who computed what.  The plan fixes
  *      the chunks from the shape alone; a chunk's output goes where its
