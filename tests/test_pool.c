@@ -1,7 +1,10 @@
-/* tests/test_pool.c - the worker pool: every chunk exactly once for any
- * worker count, deaths recovered or reported, fork failures clean, a
- * mapping truncated under a worker an error, the caller's children left
- * alone. */
+/* tests/test_pool.c - supervising the worker pool: every chunk exactly
+ * once for any worker count, deaths recovered or reported, fork failures
+ * clean, a mapping truncated under a worker an error, a chunk left undone
+ * a failure, the caller's children left alone.  The claim protocol,
+ * the perf gate, the progress bar and the default worker count have
+ * files of their own (test_claim.c, test_perfctl.c, test_progress.c,
+ * test_workers.c). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -151,18 +154,45 @@ Test(pool, fork_failure_is_a_clean_error)
 	cr_assert(strstr(err.msg, "cannot start a worker"), "%s", err.msg);
 }
 
-Test(pool, default_workers_follow_the_environment)
+Test(pool, retries_follow_the_public_field)
 {
-	setenv("SHMX_WORKERS", "5", 1);
-	cr_assert_eq(shmx__default_workers(), 5);
-	cr_assert_eq(shmx__workers_for(0, 3), 3);
-	cr_assert_eq(shmx__workers_for(0, 0), 1);
-	cr_assert_eq(shmx__workers_for(2, 100), 2);
-	unsetenv("SHMX_WORKERS");
-	cr_assert_geq(shmx__default_workers(), 1);
 	cr_assert_eq(shmx__retries_for(0), 1);
 	cr_assert_eq(shmx__retries_for(-1), 0);
 	cr_assert_eq(shmx__retries_for(4), 4);
+}
+
+/* A worker loop that returns 0 while it still holds a chunk: the run
+ * must not pass for done (claim.h, invariant 2). */
+static int claim_one_and_leave(void *ctx, struct shmx__claimer *k)
+{
+	uint64_t c;
+
+	(void)ctx;
+	shmx__claim(k, &c);
+	return 0;
+}
+
+/* One worker over 10 chunks of one row, with the task's function or
+ * loop. */
+static int run_alone(struct shmx__pool_task *t, unsigned retries,
+		     struct shmx_error *err)
+{
+	struct shmx__plan p;
+	struct shmx__pool_opts o = { .workers = 1, .retries = retries,
+				     .what = "test" };
+
+	shmx__plan_make(&p, 10, 8, 8);
+	t->plan = &p;
+	return shmx__pool_run(t, &o, NULL, err);
+}
+
+Test(pool, a_chunk_left_undone_fails_the_run)
+{
+	struct shmx__pool_task t = { .worker = claim_one_and_leave };
+	struct shmx_error err = { 0 };
+
+	cr_assert_eq(run_alone(&t, 1, &err), SHMX_EWORKER);
+	cr_assert_str_eq(err.msg, "test: chunk 0 was not computed");
 }
 
 /* A file of `rows` rows of 4096 bytes, mapped, then cut to `keep` rows:
@@ -272,13 +302,10 @@ static int raise_sigbus(void *ctx, uint64_t chunk, uint64_t row0,
 
 Test(pool, a_sigbus_sent_by_a_process_is_a_death_like_any_other)
 {
-	struct shmx__plan p;
-	struct shmx__pool_task t = { .plan = &p, .run = raise_sigbus };
-	struct shmx__pool_opts o = { .workers = 1, .retries = 0, .what = "test" };
+	struct shmx__pool_task t = { .run = raise_sigbus };
 	struct shmx_error err = { 0 };
 
-	shmx__plan_make(&p, 10, 8, 8);
-	cr_assert_eq(shmx__pool_run(&t, &o, NULL, &err), SHMX_EWORKER);
+	cr_assert_eq(run_alone(&t, 0, &err), SHMX_EWORKER);
 	cr_assert(strstr(err.msg, "killed by SIGBUS at rows 2-2"), "%s", err.msg);
 }
 

@@ -45,24 +45,24 @@
  *                   create and in each worker's per-chunk reserve: ENOSPC
  *   mmap            mapping an input (store/array.c) or an output
  *                   (store/output.c), the pool's control page
- *                   (exec/pool.c), run's shared anonymous maps: partial
- *                   results, an in-memory result, the stream notes
- *                   (exec/run.c): ENOMEM
+ *                   (exec/claim.c), a job's shared anonymous maps: partial
+ *                   results, an in-memory result, the workers' messages
+ *                   (exec/shared.c): ENOMEM
  *   read            the NPY header read of an input (store/array.c) or of
  *                   an array that info/ls describe (store/catalog.c), and
  *                   every read of a stream, io_uring's or pread's
  *                   (io/stream.c): EIO
  *   rename          publishing an output (store/output.c): EIO
  *   fork            starting a worker (exec/pool.c): EAGAIN
- *   uring-setup     io_uring_queue_init of a stream's reads (io/stream.c:
+ *   uring-setup     io_uring_queue_init (io/setup.c) of a stream's reads (io/stream.c:
  *                   pread instead) or of the streamed writer (io/writer.c:
  *                   pwrite instead): -ENOSYS
- *   uring-register  registering a stream's buffers (io/stream.c): -ENOMEM,
+ *   uring-register  registering a stream's buffers (io/setup.c): -ENOMEM,
  *                   plain buffers instead
  *
  * The sites read with shmx__fault_arg:
  *
- *   worker-chunk:K  (exec/pool.c) the worker about to compute chunk K, on
+ *   worker-chunk:K  (exec/claim.c) the worker about to compute chunk K, on
  *                   its first attempt (every attempt with :persist), dies
  *                   of $SHMX_FAULT_SIGNAL (KILL, SEGV or TERM; default
  *                   KILL), read when the pool starts

@@ -1,16 +1,22 @@
-/* engine/pool.h - forked workers over chunks, supervised.
+/* engine/exec/pool.h - forked workers over chunks, supervised.
  *
  * The parent maps everything the workers need (input, output, partial
  * slots) before fork; workers inherit the MAP_SHARED mappings, claim chunk
- * numbers from an atomic cursor in a shared control page, run the task's
- * function on each, and _exit.  The parent reaps them: a worker that dies
- * has its unfinished chunks handed to a replacement, up to `retries`
- * deaths; past that the run fails naming the worker, its signal and its
- * rows.  A worker that takes SIGBUS on a mapping (a file truncated under
- * the run) is not retried: the run fails with SHMX_ETRUNCATED.  Workers
- * die with the parent (PR_SET_PDEATHSIG).  The parent waits for its own
- * workers by pid, so the caller's other children are left alone.  Fork
- * only from the main thread of a single-threaded process.
+ * numbers from an atomic cursor in a shared control page (exec/claim.h),
+ * run the task's function on each, and _exit.  The parent reaps them: a
+ * worker that dies has its unfinished chunks handed to a replacement, up
+ * to `retries` deaths; past that the run fails naming the worker, its
+ * signal and its rows.  A worker that takes SIGBUS on a mapping (a file
+ * truncated under the run) is not retried: the run fails with
+ * SHMX_ETRUNCATED.  Workers die with the parent (PR_SET_PDEATHSIG).  The
+ * parent waits for its own workers by pid, so the caller's other children
+ * are left alone.  Fork only from the main thread of a single-threaded
+ * process.
+ *
+ * The pieces, one file each in exec/: claim.c (control page, claim
+ * protocol), pool.c (spawning and supervision), progress.c (the bar),
+ * perfctl.c (perf stat's control protocol and the start gate), workers.c
+ * (the default worker count).
  */
 #ifndef SHMX_ENGINE_POOL_H
 #define SHMX_ENGINE_POOL_H
@@ -20,29 +26,13 @@
 #include "shmx/error.h"
 #include "shmx/stats.h"
 #include "format/plan.h"
+#include "exec/claim.h"
+#include "exec/perfctl.h"
 
 /* Compute one chunk.  Runs in a worker.  0, or a negative code: the
  * worker then stops and the run fails with that code (not retried). */
 typedef int (*shmx__chunk_fn)(void *ctx, uint64_t chunk, uint64_t row0,
 			      uint64_t nrows);
-
-/* A worker's handle on the chunk states, for loops that claim ahead. */
-struct shmx__claimer;
-
-/* Claim the next chunk for this worker: 1 with *chunk set, 0 when none is
- * left.  A claimed chunk is this worker's until claim_done; if the worker
- * dies first, the parent frees it for a replacement. */
-int shmx__claim(struct shmx__claimer *k, uint64_t *chunk);
-/* The chunk's output is complete (compute_ns: time spent computing it). */
-void shmx__claim_done(struct shmx__claimer *k, uint64_t chunk,
-		      uint64_t compute_ns);
-/* Add I/O wait and bytes read to this worker's report. */
-void shmx__claim_note_io(struct shmx__claimer *k, uint64_t wait_ns,
-			 uint64_t bytes);
-/* The same for a worker that streams its output: time blocked waiting
- * for writes, bytes written. */
-void shmx__claim_note_write(struct shmx__claimer *k, uint64_t wait_ns,
-			    uint64_t bytes);
 
 /* A worker's whole loop, for sources that claim ahead (streaming): claim,
  * compute, claim_done until claim says none is left.  Runs in the worker.
@@ -57,11 +47,6 @@ struct shmx__pool_task {
 	uint64_t bytes_per_row; /* for the progress bar's rate */
 };
 
-struct shmx__perf_ctl {
-	int ctl_fd; /* perf's control FIFO, opened for writing */
-	int ack_fd; /* its ack FIFO opened for reading, or -1 */
-};
-
 struct shmx__pool_opts {
 	unsigned workers;  /* >= 1 */
 	unsigned retries;  /* worker deaths survived */
@@ -74,7 +59,6 @@ struct shmx__pool_opts {
 	 * exist (they wait for it), "disable" after the last is reaped. */
 	const struct shmx__perf_ctl *perf;
 };
-
 
 struct shmx__pool_report {
 	unsigned workers;  /* started at first */
@@ -95,17 +79,12 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 void shmx__pool_report_free(struct shmx__pool_report *rep);
 
 /* Workers to start: asked (0: the default), at most one per chunk, at
- * least one. */
+ * least one (workers.c). */
 unsigned shmx__workers_for(unsigned asked, uint64_t nchunks);
 /* Deaths to survive from the public retries field (0: 1, -1: none). */
 unsigned shmx__retries_for(int asked);
 
-/* Open "CTL[,ACK]" (FIFO paths) for perf's control.  0 or SHMX_EUSAGE. */
-int shmx__perf_ctl_open(const char *spec, struct shmx__perf_ctl *pc,
-			struct shmx_error *err);
-void shmx__perf_ctl_close(struct shmx__perf_ctl *pc);
-
-/* CPUs this process may run on ($SHMX_WORKERS overrides). */
+/* CPUs this process may run on ($SHMX_WORKERS overrides; workers.c). */
 unsigned shmx__default_workers(void);
 
 #endif
