@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -309,4 +310,31 @@ Test(job, a_failing_chunk_fails_the_run_with_its_message)
 	cr_assert(strstr(o.err.msg, "fail: refused row"), "%s", o.err.msg);
 	cr_assert(!path_exists(out), "a failed run published its output");
 	expect_dir_holds(dir, "x.npy\ny.npy\n");
+}
+
+/* The options as the library reads them: NULL is the defaults, size 0
+ * this version's layout, a smaller size an older caller's. */
+Test(job, run_options_by_size)
+{
+	struct shmx_run_opts in = SHMX_RUN_OPTS_INIT, o;
+
+	shmx__run_opts_read(NULL, &o);
+	cr_assert_eq(o.size, sizeof(o));
+	cr_assert_eq(o.retries, SHMX_RUN_RETRIES_DEFAULT);
+	cr_assert_eq(o.workers, 0);
+
+	memset(&in, 0, sizeof(in));
+	in.workers = 3; /* size 0: all of it, retries 0 meaning none */
+	shmx__run_opts_read(&in, &o);
+	cr_assert_eq(o.workers, 3);
+	cr_assert_eq(o.retries, 0);
+	cr_assert_eq(o.size, sizeof(o));
+
+	in.size = offsetof(struct shmx_run_opts, retries); /* an older caller */
+	in.retries = 7;
+	in.queue_depth = 5;
+	shmx__run_opts_read(&in, &o);
+	cr_assert_eq(o.workers, 3);
+	cr_assert_eq(o.retries, 0, "a field past the caller's size was read");
+	cr_assert_eq(o.queue_depth, 0);
 }

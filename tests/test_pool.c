@@ -154,13 +154,6 @@ Test(pool, fork_failure_is_a_clean_error)
 	cr_assert(strstr(err.msg, "cannot start a worker"), "%s", err.msg);
 }
 
-Test(pool, retries_follow_the_public_field)
-{
-	cr_assert_eq(shmx__retries_for(0), 1);
-	cr_assert_eq(shmx__retries_for(-1), 0);
-	cr_assert_eq(shmx__retries_for(4), 4);
-}
-
 /* A worker loop that returns 0 while it still holds a chunk: the run
  * must not pass for done (claim.h, invariant 2). */
 static int claim_one_and_leave(void *ctx, struct shmx__claimer *k)

@@ -415,8 +415,3 @@ void shmx__pool_report_free(struct shmx__pool_report *rep)
 	if (rep)
 		shmx__free(rep->w);
 }
-
-unsigned shmx__retries_for(int asked)
-{
-	return asked < 0 ? 0 : asked == 0 ? 1 : (unsigned)asked;
-}

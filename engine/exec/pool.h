@@ -81,8 +81,6 @@ void shmx__pool_report_free(struct shmx__pool_report *rep);
 /* Workers to start: asked (0: the default), at most one per chunk, at
  * least one (workers.c). */
 unsigned shmx__workers_for(unsigned asked, uint64_t nchunks);
-/* Deaths to survive from the public retries field (0: 1, -1: none). */
-unsigned shmx__retries_for(int asked);
 
 /* CPUs this process may run on ($SHMX_WORKERS overrides; workers.c). */
 unsigned shmx__default_workers(void);
