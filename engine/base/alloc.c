@@ -1,4 +1,4 @@
-/* engine/alloc.c - the library's own allocations, and populating
+/* engine/base/alloc.c - the library's own allocations, and populating
  * mappings.
  *
  * With SHMX_JEMALLOC the library links jemalloc (Debian builds it without a

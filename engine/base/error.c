@@ -1,4 +1,4 @@
-/* engine/error.c - shmx_strerror, the error classes, shmx__fail and
+/* engine/base/error.c - shmx_strerror, the error classes, shmx__fail and
  * shmx__note. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* engine/internal.h - helpers shared by the engine's files (shmx__ names).
+/* engine/base/internal.h - helpers shared by the engine's files (shmx__ names).
  * Not installed; nothing here is part of the public API.
  */
 #ifndef SHMX_ENGINE_INTERNAL_H

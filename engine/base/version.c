@@ -1,4 +1,4 @@
-/* engine/version.c - the library's version string. */
+/* engine/base/version.c - the library's version string. */
 #include "shmx/common.h"
 
 #define SHMX__STR2(x) #x

@@ -1,4 +1,4 @@
-/* engine/dtype.c - the dtype table: shmx names, numpy aliases, sizes and
+/* engine/format/dtype.c - the dtype table: shmx names, numpy aliases, sizes and
  * NPY descrs.  Pure: no system calls. */
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* engine/npy.c - NPY header parsing (strict, bounded) and writing.
+/* engine/format/npy.c - NPY header parsing (strict, bounded) and writing.
  *
  * The header is a Python dict literal; we accept exactly the subset numpy
  * writes: the keys 'descr' (a string), 'fortran_order' (True/False) and

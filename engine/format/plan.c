@@ -1,4 +1,4 @@
-/* engine/plan.c - chunk planning (see plan.h). */
+/* engine/format/plan.c - chunk planning (see plan.h). */
 #include "format/plan.h"
 
 void shmx__plan_make(struct shmx__plan *p, uint64_t rows, uint64_t row_bytes,

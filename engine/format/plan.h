@@ -1,4 +1,4 @@
-/* engine/plan.h - cutting an array into chunks of whole rows.
+/* engine/format/plan.h - cutting an array into chunks of whole rows.
  *
  * The plan depends only on the row count, the row size and the byte
  * target, never on the number of workers: that is what makes results

@@ -1,4 +1,4 @@
-/* engine/shape.c - parsing, formatting and sizing shapes.  Pure. */
+/* engine/format/shape.c - parsing, formatting and sizing shapes.  Pure. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* engine/stream.c - chunk reads through io_uring and O_DIRECT (see
+/* engine/io/stream.c - chunk reads through io_uring and O_DIRECT (see
  * stream.h), with buffered and pread() fallbacks.
  *
  * A stream owns `depth` buffers (slots), each big enough for the largest

@@ -1,4 +1,4 @@
-/* engine/stream.h - reading the chunks of an array that lives in a file,
+/* engine/io/stream.h - reading the chunks of an array that lives in a file,
  * for inputs that are not in the page cache (or larger than memory).
  *
  * A stream belongs to one process: a worker opens its own after fork()
@@ -35,9 +35,9 @@
 #include "shmx/error.h"
 #include "format/plan.h"
 
-/* Chunk reads in flight (and buffers) when queue_depth is 0.  8 chunks
- * of 4 MiB (32 MiB a worker) read a cold 2 GiB file faster than 4 on the
- * development VM's disk (GB/s medians: 1.44 against 1.19; noisy). */
+/* Chunk reads in flight (and buffers) when queue_depth is 0: 8 chunks of
+ * 4 MiB, 32 MiB a worker, read a cold file faster than 4 on the
+ * development VM's disk (perf/README.md, design measurements). */
 #define SHMX__STREAM_DEPTH_DEFAULT 8u
 #define SHMX__STREAM_DEPTH_MAX 256u
 

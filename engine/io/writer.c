@@ -1,4 +1,4 @@
-/* engine/writer.c - streamed writes of a map's output (see writer.h).
+/* engine/io/writer.c - streamed writes of a map's output (see writer.h).
  *
  * A slot is one chunk's buffer.  Its bytes [off, end) of the file go out
  * as up to three pieces:

@@ -1,4 +1,4 @@
-/* engine/writer.h - writing the finished chunks of an element-wise map to
+/* engine/io/writer.h - writing the finished chunks of an element-wise map to
  * an output file with io_uring and O_DIRECT, so that a map larger than
  * memory stays bounded in memory and leaves the page cache alone.
  *
@@ -69,8 +69,10 @@ struct shmx__writer_stats {
 int shmx__writer_open(struct shmx__writer **out,
 		      const struct shmx__writer_opts *o, struct shmx_error *err);
 
-/* A buffer for the output rows of chunk `chunk`, in *rows (aligned to 8
- * bytes at least).  Waits for an earlier write when every buffer is in
+/* A buffer for the output rows of chunk `chunk`, in *rows, at the same
+ * offset modulo 4096 as the rows are in the file: so aligned to the
+ * element size (the data starts at byte 4096 and rows are whole
+ * elements), not necessarily to 8.  Waits for an earlier write when every buffer is in
  * flight (its done callback runs here).  0, or the error of a write that
  * failed (err says which chunk and bytes). */
 int shmx__writer_get(struct shmx__writer *w, uint64_t chunk, void **rows,

@@ -1,4 +1,4 @@
-/* engine/array.c - opening an input: a file or a segment, NPY or raw,
+/* engine/store/array.c - opening an input: a file or a segment, NPY or raw,
  * checked against its size and mapped MAP_SHARED without a copy.
  *
  * The header is read with pread before anything is mapped, so malformed

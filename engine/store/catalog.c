@@ -1,4 +1,4 @@
-/* engine/catalog.c - describing arrays by path and listing the shm
+/* engine/store/catalog.c - describing arrays by path and listing the shm
  * directory: what `shmx info`, `shmx ls` and `shmx rm` see.
  *
  * Test builds fail the open (open-input: EMFILE), the header read (read:

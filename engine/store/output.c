@@ -1,4 +1,4 @@
-/* engine/output.c - creating an output under a temporary name, reserving
+/* engine/store/output.c - creating an output under a temporary name, reserving
  * its space, and publishing it by rename.
  *
  *   create:  open(.shmx-<pid>-<seq>-NAME, O_CREAT|O_EXCL|O_NOFOLLOW, mode)

@@ -1,4 +1,4 @@
-/* engine/output.h - what the engine adds to the public output API:
+/* engine/store/output.h - what the engine adds to the public output API:
  * outputs whose space is reserved chunk by chunk, by the workers. */
 #ifndef SHMX_ENGINE_OUTPUT_H
 #define SHMX_ENGINE_OUTPUT_H

@@ -1,4 +1,4 @@
-/* engine/target.c - parsing target strings (shm://NAME, file://PATH, PATH)
+/* engine/store/target.c - parsing target strings (shm://NAME, file://PATH, PATH)
  * into the directory and name that storage opens.  No system calls but
  * getenv. */
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* engine/temporary.c - naming temporaries, remembering the live ones, and
+/* engine/store/temporary.c - naming temporaries, remembering the live ones, and
  * removing them when SIGINT/SIGTERM/SIGHUP end the process.
  *
  * The registry is a small fixed array written only by the main thread;

@@ -1,4 +1,4 @@
-/* engine/temporary.h - temporaries: their names, the registry of the live
+/* engine/store/temporary.h - temporaries: their names, the registry of the live
  * ones, and unlinking them when a signal kills the process. */
 #ifndef SHMX_ENGINE_TEMPORARY_H
 #define SHMX_ENGINE_TEMPORARY_H
