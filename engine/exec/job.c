@@ -6,15 +6,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "shmx/npy.h"
 #include "base/internal.h"
 #include "store/output.h"
 #include "exec/io_choice.h"
 #include "exec/job.h"
 #include "exec/stats.h"
-
-/* A partial slot larger than this is a kernel's mistake, not a plan. */
-#define SLOT_BYTES_MAX (UINT64_C(1) << 30)
 
 void shmx__job_init(struct shmx__job *job, const char *what)
 {
