@@ -7,3 +7,8 @@
 #undef W
 #undef U
 #undef TF
+#undef FLOAT
+#undef SIGNED
+#undef SMALL
+#undef TMIN
+#undef TMAX

@@ -3,6 +3,9 @@
 #define E SHMX_F32
 #define T float
 #define SFX f32
+#define FLOAT 1
+#define SIGNED 1
+#define SMALL 1
 #define TF float
 #include SHMX__TEMPLATE
 #include "kernels/each_end.h"

@@ -3,6 +3,9 @@
 #define E SHMX_F64
 #define T double
 #define SFX f64
+#define FLOAT 1
+#define SIGNED 1
+#define SMALL 0
 #define TF double
 #include SHMX__TEMPLATE
 #include "kernels/each_end.h"
