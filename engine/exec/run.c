@@ -13,6 +13,7 @@
  *   an anonymous shared mapping handed back to the caller.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -89,6 +90,21 @@ static int prepare_out_rows(struct run *r, uint64_t row0, uint64_t nrows)
 	return 0;
 }
 
+/* In a worker: the kernel's chunk() failed.  Its message goes to the
+ * parent through the notes page (the first one wins); the pool fails the
+ * run with the code. */
+static int chunk_failed(struct run *r, int rc, const struct shmx_error *kerr)
+{
+	struct shmx_error e = { 0 };
+	int expect = 0;
+
+	rc = shmx__op_failed(&r->op, rc, kerr, &e);
+	if (r->shared &&
+	    atomic_compare_exchange_strong(&r->shared->failed, &expect, 1))
+		snprintf(r->shared->msg, sizeof(r->shared->msg), "%s", e.msg);
+	return rc;
+}
+
 /* Rows [row0, row0 + nrows) of chunk `chunk`, wherever they came from,
  * through the kernel into the sink. */
 static int compute_rows(void *ctx, uint64_t chunk, uint64_t row0,
@@ -116,7 +132,8 @@ static int compute_rows(void *ctx, uint64_t chunk, uint64_t row0,
 	 * a 2 GiB segment, sum -j 2, MADV_POPULATE_READ per chunk was slower
 	 * (0.184-0.193 s vs 0.169-0.179 s).  Outputs are populated: writing
 	 * through faults was up to 4x slower than MADV_POPULATE_WRITE. */
-	return r->op.kernel->chunk(&r->call, &k, &err);
+	rc = r->op.kernel->chunk(&r->call, &k, &err);
+	return rc ? chunk_failed(r, rc, &err) : 0;
 }
 
 static int compute_chunk(void *ctx, uint64_t chunk, uint64_t row0,
@@ -141,12 +158,15 @@ static int choose_source(struct run *r, const char *source,
 	r->io = r->o->in_place ? SHMX__IO_MMAP
 			       : shmx__io_choose(r->in, r->o->io, r->io_note,
 						 sizeof(r->io_note));
-	if (r->io != SHMX__IO_STREAM)
+	/* the workers' notes: a stream's, or a plugin's chunk() errors */
+	if (r->io != SHMX__IO_STREAM && !r->op.dl)
 		return 0;
 	r->shared = map_shared(sizeof(*r->shared));
 	if (!r->shared)
 		return shmx__fail(err, -errno, "%s: cannot map the workers' "
 				  "notes: %s", source, strerror(errno));
+	if (r->io != SHMX__IO_STREAM)
+		return 0;
 	r->stream = (struct shmx__stream_src){
 		.fd = shmx_array_fd(r->in),
 		.data_offset = shmx_array_data_offset(r->in),
@@ -373,6 +393,16 @@ static int compute(struct run *r, const char *op, struct shmx__pool_report *rep,
 	return rc;
 }
 
+/* The parent folds the partials into the output (reductions). */
+static int merge(struct run *r, struct shmx_error *err)
+{
+	struct shmx_error kerr = { 0 };
+	int rc = r->op.kernel->merge(&r->call, r->partials, r->plan.nchunks,
+				     r->out_data, &kerr);
+
+	return rc ? shmx__op_failed(&r->op, rc, &kerr, err) : 0;
+}
+
 int shmx_run(const char *op, const char *source,
 	     const struct shmx_run_opts *opts, struct shmx_result *res,
 	     struct shmx_error *err)
@@ -391,8 +421,7 @@ int shmx_run(const char *op, const char *source,
 		rc = compute(&r, op, &rep, err);
 	t2 = shmx__now();
 	if (!rc && r.call.kind == SHMX_KERNEL_REDUCE)
-		rc = r.op.kernel->merge(&r.call, r.partials, r.plan.nchunks,
-					r.out_data, err);
+		rc = merge(&r, err);
 	t3 = shmx__now();
 	if (!rc && r.out) {
 		rc = shmx_output_publish(r.out, err);
