@@ -208,6 +208,11 @@ static int check_call(const struct shmx__op *op,
 		lo = hi = 0;
 	else if (lo == 0 && hi == 0)
 		lo = hi = 1;
+	if ((c->ninputs < lo || c->ninputs > hi) && lo == hi)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s'%s takes %u input%s, not %u",
+				  KNAME(op), lo, lo == 1 ? "" : "s",
+				  c->ninputs);
 	if (c->ninputs < lo || c->ninputs > hi)
 		return shmx__fail(err, SHMX_EOP,
 				  "operation '%s'%s takes %u to %u inputs, "
