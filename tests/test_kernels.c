@@ -349,10 +349,65 @@ enum rop {
 	R_NANSTD, R_COUNT
 };
 
-static const char *const rop_names[R_COUNT] = {
-	"sum", "mean", "min", "max", "sumsq", "var", "std", "argmin",
-	"argmax", "nansum", "nanmean", "nanmin", "nanmax", "nanvar", "nanstd",
+enum mop { M_SQUARE, M_SQRT, M_ABS, M_NEG, M_EXP, M_LOG, M_SCALE, M_ADD,
+	   M_CLIP, M_CAST, M_NONE };
+
+/* Every op in the registry's list (shmx__op_names) has one entry here,
+ * keyed by its name: the reference that checks it and, for a map, the
+ * forms to run.  A new op needs its entry (and its reference's case);
+ * every_op_name_is_listed_and_found fails until it has one. */
+struct op_ref {
+	const char *name;
+	enum rop rop;            /* R_COUNT for a map */
+	enum mop mop;            /* M_NONE for a reduction */
+	const char *specs[12];   /* a map's forms, NULL-terminated */
 };
+
+#define RED(name, r) { name, r, M_NONE, { NULL } }
+static const struct op_ref refs[] = {
+	RED("sum", R_SUM), RED("mean", R_MEAN), RED("min", R_MIN),
+	RED("max", R_MAX), RED("sumsq", R_SUMSQ), RED("var", R_VAR),
+	RED("std", R_STD), RED("argmin", R_ARGMIN), RED("argmax", R_ARGMAX),
+	RED("nansum", R_NANSUM), RED("nanmean", R_NANMEAN),
+	RED("nanmin", R_NANMIN), RED("nanmax", R_NANMAX),
+	RED("nanvar", R_NANVAR), RED("nanstd", R_NANSTD),
+	{ "square", R_COUNT, M_SQUARE, { "square" } },
+	{ "sqrt", R_COUNT, M_SQRT, { "sqrt" } },
+	{ "abs", R_COUNT, M_ABS, { "abs" } },
+	{ "neg", R_COUNT, M_NEG, { "neg" } },
+	{ "exp", R_COUNT, M_EXP, { "exp" } },
+	{ "log", R_COUNT, M_LOG, { "log" } },
+	{ "scale", R_COUNT, M_SCALE,
+	  { "scale:3", "scale:-2", "scale:2.5", "scale:0", "scale:-0.1" } },
+	{ "add", R_COUNT, M_ADD,
+	  { "add:7", "add:-1", "add:1.5", "add:-inf", "add:100000",
+	    "add:0.1" } },
+	{ "clip", R_COUNT, M_CLIP,
+	  { "clip:-5:5", "clip:0:1000000", "clip:-0.5:2.5", "clip:3:3",
+	    "clip:-1e300:1e300", "clip:-200:-100" } },
+	{ "cast", R_COUNT, M_CAST,
+	  { "cast:i8", "cast:i16", "cast:i32", "cast:i64", "cast:u8",
+	    "cast:u16", "cast:u32", "cast:u64", "cast:f32", "cast:f64" } },
+};
+#undef RED
+#define NREFS (sizeof(refs) / sizeof(refs[0]))
+
+static const struct op_ref *find_ref(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NREFS; i++)
+		if (strlen(refs[i].name) == len &&
+		    !strncmp(refs[i].name, name, len))
+			return &refs[i];
+	return NULL;
+}
+
+static const char *rop_name(enum rop op)
+{
+	for (size_t i = 0; i < NREFS; i++)
+		if (refs[i].rop == op)
+			return refs[i].name;
+	return "?";
+}
 
 static int rop_skips_nan(enum rop op)
 {
@@ -644,15 +699,15 @@ static void check_reduction_input(enum rop op, enum shmx_dtype t,
 
 		if (axis >= cf->shape.ndim)
 			continue; /* out of bounds: tested on its own */
-		rc = job_prepare(&job, rop_names[op], axis, t, &cf->shape,
+		rc = job_prepare(&job, rop_name(op), axis, t, &cf->shape,
 				       &err);
 		if (expects_empty_error(op, norm, rows, cols)) {
 			cr_assert_eq(rc, SHMX_EEMPTY, "%s %s %s axis %d: %d",
-				     rop_names[op], shmx_dtype_name(t),
+				     rop_name(op), shmx_dtype_name(t),
 				     cf->name, axis, rc);
 			continue;
 		}
-		cr_assert_eq(rc, 0, "%s %s %s axis %d: %s", rop_names[op],
+		cr_assert_eq(rc, 0, "%s %s %s axis %d: %s", rop_name(op),
 			     shmx_dtype_name(t), cf->name, axis, err.msg);
 		cr_assert_eq(job.axis, norm);
 		cr_assert_eq(job.out_dtype, ref_out_dtype(op, t));
@@ -666,7 +721,7 @@ static void check_reduction_input(enum rop op, enum shmx_dtype t,
 			cr_assert(memcmp(a, b, nout * tsize(job.out_dtype)) == 0,
 				  "%s %s %s axis %d k %llu: chunk order "
 				  "changed the result",
-				  rop_names[op], shmx_dtype_name(t), cf->name,
+				  rop_name(op), shmx_dtype_name(t), cf->name,
 				  axis, (unsigned long long)ks[ki]);
 			for (uint64_t i = 0; i < nout; i++) {
 				struct slice s = slice_of(&job, in, i);
@@ -676,7 +731,7 @@ static void check_reduction_input(enum rop op, enum shmx_dtype t,
 						sizeof(msg)) < 0)
 					cr_assert_fail("%s %s %s axis %d k %llu "
 						 "variant %d: %s",
-						 rop_names[op],
+						 rop_name(op),
 						 shmx_dtype_name(t), cf->name,
 						 axis,
 						 (unsigned long long)ks[ki],
@@ -705,40 +760,18 @@ static void check_reduction(enum rop op)
 	}
 }
 
-#define REDUCTION_TEST(op, name)                                            \
-	Test(kernels, name)                                                 \
-	{                                                                   \
-		check_reduction(op);                                        \
-	}
-
-REDUCTION_TEST(R_SUM, sum_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_MEAN, mean_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_MIN, min_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_MAX, max_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_SUMSQ, sumsq_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_VAR, var_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_STD, std_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_ARGMIN, argmin_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_ARGMAX, argmax_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_NANSUM, nansum_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_NANMEAN, nanmean_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_NANMIN, nanmin_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_NANMAX, nanmax_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_NANVAR, nanvar_matches_reference_for_every_dtype_axis_and_chunking)
-REDUCTION_TEST(R_NANSTD, nanstd_matches_reference_for_every_dtype_axis_and_chunking)
-
 /* ---- result dtypes, shapes and the kernel contract --------------------- */
 
 Test(kernels, reductions_give_numpy_dtypes_shapes_and_slots)
 {
 	struct shmx_shape s = { 2, { 6, 4 } };
 
-	for (int op = 0; op < R_COUNT; op++)
+	for (enum rop op = 0; op < R_COUNT; op++)
 		for (size_t d = 0; d < NDTYPES; d++)
 			for (int axis = -1; axis <= 1; axis++) {
 				struct tjob job;
 				struct shmx_error err;
-				int rc = job_prepare(&job, rop_names[op],
+				int rc = job_prepare(&job, rop_name(op),
 							   axis, all_dtypes[d],
 							   &s, &err);
 
@@ -747,7 +780,7 @@ Test(kernels, reductions_give_numpy_dtypes_shapes_and_slots)
 				cr_assert_eq(job.kind, axis == 1
 					     ? SHMX_KERNEL_ROWS
 					     : SHMX_KERNEL_REDUCE);
-				cr_assert_str_eq(job.kernel->name, rop_names[op]);
+				cr_assert_str_eq(job.kernel->name, rop_name(op));
 				cr_assert_eq(job.out_dtype,
 					     ref_out_dtype(op, all_dtypes[d]));
 				cr_assert_eq(job.partial_bytes % 64, 0);
@@ -787,21 +820,17 @@ Test(kernels, one_d_axis_0_and_no_axis_reduce_everything_to_a_scalar)
 
 Test(kernels, every_op_name_is_listed_and_found)
 {
-	size_t n = 0;
-
 	static struct shmx__op op;
 	struct shmx_error err;
+	size_t n = 0;
 
 	for (; shmx__op_names[n]; n++) {
 		const char *name = shmx__op_names[n];
-		char spec[64];
+		const struct op_ref *r = find_ref(name, strlen(name));
+		/* a map's first form has its arguments */
+		const char *spec = r && r->specs[0] ? r->specs[0] : name;
 
-		/* a map's arguments: a number, or a dtype for cast */
-		snprintf(spec, sizeof(spec), "%s%s", name,
-			 !strcmp(name, "cast") ? ":f32"
-			 : !strcmp(name, "clip") ? ":0:1"
-			 : !strcmp(name, "scale") || !strcmp(name, "add") ? ":2"
-											 : "");
+		cr_assert_not_null(r, "%s has no reference entry", name);
 		cr_assert_eq(shmx__op_open(spec, &op, &err), 0, "%s: %s",
 			     spec, err.msg);
 		cr_assert_str_eq(op.kernel->name, name);
@@ -810,7 +839,16 @@ Test(kernels, every_op_name_is_listed_and_found)
 		cr_assert_eq(op.dl, NULL);
 		shmx__op_close(&op);
 	}
-	cr_assert_eq(n, 25);
+	for (size_t i = 0; i < NREFS; i++) {
+		size_t k = 0;
+
+		while (shmx__op_names[k] &&
+		       strcmp(shmx__op_names[k], refs[i].name))
+			k++;
+		cr_assert_not_null(shmx__op_names[k], "%s is not listed",
+				   refs[i].name);
+	}
+	cr_assert_eq(n, NREFS);
 	cr_assert_eq(shmx__op_open("summ", &op, &err), SHMX_EOP);
 	cr_assert_eq(shmx__op_open("clip:1:2", &op, &err), 0);
 	cr_assert_eq(op.kernel->max_args, 2);
@@ -973,9 +1011,6 @@ Test(kernels, zero_size_reductions_that_numpy_allows_are_empty_or_identity)
 
 /* ---- maps -------------------------------------------------------------- */
 
-enum mop { M_SQUARE, M_SQRT, M_ABS, M_NEG, M_EXP, M_LOG, M_SCALE, M_ADD,
-	   M_CLIP, M_CAST };
-
 /* An op text read independently of the library. */
 struct mspec {
 	enum mop op;
@@ -988,16 +1023,13 @@ struct mspec {
 
 static struct mspec read_spec(const char *text)
 {
-	static const char *const names[] = { "square", "sqrt", "abs", "neg",
-					     "exp", "log", "scale", "add",
-					     "clip", "cast" };
 	struct mspec m = { 0 };
 	const char *p = strchr(text, ':');
 	size_t len = p ? (size_t)(p - text) : strlen(text);
+	const struct op_ref *r = find_ref(text, len);
 
-	for (int i = 0; i < 10; i++)
-		if (strlen(names[i]) == len && !strncmp(names[i], text, len))
-			m.op = (enum mop)i;
+	cr_assert(r && r->mop != M_NONE, "%s is not a map", text);
+	m.op = r->mop;
 	while (p) {
 		const char *a = p + 1;
 		size_t n = strcspn(a, ":");
@@ -1178,16 +1210,6 @@ static void run_in_place(const struct tjob *job, void *buf, uint64_t k)
 	}
 }
 
-static const char *const map_specs[] = {
-	"square", "sqrt", "abs", "neg", "exp", "log",
-	"scale:3", "scale:-2", "scale:2.5", "scale:0", "scale:-0.1",
-	"add:7", "add:-1", "add:1.5", "add:-inf", "add:100000", "add:0.1",
-	"clip:-5:5", "clip:0:1000000", "clip:-0.5:2.5", "clip:3:3",
-	"clip:-1e300:1e300", "clip:-200:-100",
-	"cast:i8", "cast:i16", "cast:i32", "cast:i64", "cast:u8",
-	"cast:u16", "cast:u32", "cast:u64", "cast:f32", "cast:f64",
-};
-
 static const struct config map_shapes[] = {
 	{ { 2, { 0, 5 } }, "0x5" },   { { 2, { 4, 0 } }, "4x0" },
 	{ { 2, { 1, 1 } }, "1x1" },   { { 2, { 7, 13 } }, "7x13" },
@@ -1249,38 +1271,44 @@ static void check_map_input(const char *spec, enum shmx_dtype t,
 	free(in);
 }
 
-static void check_map(enum mop op)
+static void check_map(const struct op_ref *r)
 {
-	for (size_t s = 0; s < sizeof(map_specs) / sizeof(*map_specs); s++) {
-		if (read_spec(map_specs[s]).op != op)
-			continue;
+	for (size_t s = 0; r->specs[s]; s++)
 		for (size_t d = 0; d < NDTYPES; d++)
 			for (size_t c = 0;
 			     c < sizeof(map_shapes) / sizeof(*map_shapes); c++)
 				for (int v = V_SMALL; v <= V_SPECIAL; v++)
-					check_map_input(map_specs[s],
+					check_map_input(r->specs[s],
 							all_dtypes[d],
 							&map_shapes[c],
 							(enum variant)v);
+}
+
+/* Each op of the registry's list against its reference, in its own
+ * process (a test per op would be a line per op here). */
+static void check_listed(int maps)
+{
+	for (size_t n = 0; shmx__op_names[n]; n++) {
+		const char *name = shmx__op_names[n];
+		const struct op_ref *r = find_ref(name, strlen(name));
+
+		cr_assert_not_null(r, "%s has no reference entry", name);
+		if (maps && r->mop != M_NONE)
+			check_map(r);
+		else if (!maps && r->rop != R_COUNT)
+			check_reduction(r->rop);
 	}
 }
 
-#define MAP_TEST(op, name)                                                  \
-	Test(kernels, name)                                                 \
-	{                                                                   \
-		check_map(op);                                              \
-	}
+Test(kernels, every_map_matches_its_reference_in_and_out_of_place)
+{
+	check_listed(1);
+}
 
-MAP_TEST(M_SQUARE, square_matches_reference_in_and_out_of_place)
-MAP_TEST(M_SQRT, sqrt_matches_reference_with_float_result_dtypes)
-MAP_TEST(M_ABS, abs_matches_reference_in_and_out_of_place)
-MAP_TEST(M_NEG, neg_matches_reference_in_and_out_of_place)
-MAP_TEST(M_EXP, exp_matches_reference_with_float_result_dtypes)
-MAP_TEST(M_LOG, log_matches_reference_with_float_result_dtypes)
-MAP_TEST(M_SCALE, scale_matches_reference_for_integer_and_float_k)
-MAP_TEST(M_ADD, add_matches_reference_for_integer_and_float_k)
-MAP_TEST(M_CLIP, clip_matches_reference_with_saturated_bounds)
-MAP_TEST(M_CAST, cast_matches_reference_for_every_pair_of_dtypes)
+Test(kernels, every_reduction_matches_reference_for_every_dtype_and_axis)
+{
+	check_listed(0);
+}
 
 /* ---- semantics, one example at a time ---------------------------------- */
 

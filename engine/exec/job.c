@@ -97,31 +97,12 @@ static int set_rows(struct shmx__job *job, struct shmx_error *err)
 	return 0;
 }
 
-/* Before any file is opened: as many inputs as the kernel takes. */
-static int check_count(const struct shmx__job *job, unsigned n,
-		       struct shmx_error *err)
-{
-	unsigned lo, hi;
-
-	shmx__op_inputs(&job->op, &lo, &hi);
-	if (n >= lo && n <= hi)
-		return 0;
-	if (lo == hi)
-		return shmx__fail(err, SHMX_EOP,
-				  "operation '%s'%s takes %u input%s, not %u",
-				  job->op.kernel->name, job->op.origin, lo,
-				  lo == 1 ? "" : "s", n);
-	return shmx__fail(err, SHMX_EOP,
-			  "operation '%s'%s takes %u to %u inputs, not %u",
-			  job->op.kernel->name, job->op.origin, lo, hi, n);
-}
-
 int shmx__job_inputs(struct shmx__job *job, const char *const *sources,
 		     unsigned n, const struct shmx_open_opts *io, int writable,
 		     struct shmx_error *err)
 {
 	struct shmx_open_opts o = io ? *io : (struct shmx_open_opts){ 0 };
-	int rc = check_count(job, n, err);
+	int rc = shmx__op_check_inputs(&job->op, n, err); /* before any open */
 
 	if (rc)
 		return rc;
@@ -334,16 +315,15 @@ static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
 
 static int merge(struct shmx__job *job, struct shmx_error *err)
 {
+	struct shmx_error kerr = { 0 };
 	int rc;
 
 	if (job->call.kind != SHMX_KERNEL_REDUCE)
 		return 0;
+
 	rc = job->op.kernel->merge(&job->call, job->partials, job->plan.nchunks,
-				   job->out_data, err);
-	if (rc && !err->msg[0])
-		shmx__fail(err, rc, "%s: merge failed: %s", job->what,
-			   shmx_strerror(rc));
-	return rc;
+				   job->out_data, &kerr);
+	return rc ? shmx__op_failed(&job->op, rc, &kerr, err) : 0;
 }
 
 static void fill_notes(const struct shmx__job *job, struct shmx_stats *st)

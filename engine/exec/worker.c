@@ -130,24 +130,6 @@ static void share_notes(struct worker *w)
 	}
 }
 
-/* A kernel's chunk() failed: a failure while running (exit 1) whatever
- * code it gave, with its message, or one naming the kernel and the rows. */
-static int kernel_failed(const struct shmx__job *job,
-			 const struct shmx_chunk *ch, int rc,
-			 struct shmx_error *err)
-{
-	if (rc > 0 || shmx_error_is_input(rc))
-		rc = SHMX_EWORKER;
-	if (!err->msg[0])
-		shmx__fail(err, rc, "%s%s: failed at rows %llu-%llu: %s",
-			   job->op.kernel->name, job->op.origin,
-			   (unsigned long long)ch->row0,
-			   (unsigned long long)(ch->row0 + ch->nrows - 1),
-			   shmx_strerror(rc));
-	err->code = rc;
-	return rc;
-}
-
 /* The oldest claimed chunk: its rows, the kernel, its results. */
 static int compute_next(struct worker *w, struct shmx_error *err)
 {
@@ -174,9 +156,11 @@ static int compute_next(struct worker *w, struct shmx_error *err)
 			ch.partial = out;
 		else
 			ch.out = out;
-		rc = job->op.kernel->chunk(&job->call, &ch, err);
+		struct shmx_error kerr = { 0 };
+
+		rc = job->op.kernel->chunk(&job->call, &ch, &kerr);
 		if (rc)
-			rc = kernel_failed(job, &ch, rc, err);
+			rc = shmx__op_failed(&job->op, rc, &kerr, err);
 	}
 	t0 = shmx__now_ns() - t0;
 	for (unsigned i = 0; i < n; i++)

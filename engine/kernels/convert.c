@@ -32,26 +32,17 @@
 
 #define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))
 
-/* Integer bounds on an integer array, saturated to T by prepare's rules. */
-#define DEFINE_CLIP_INT(E, sfx, T)                                          \
-	SHMX__DEFINE_MAP(clip_int_##sfx, T, T,                              \
-			 const T lo = (T)shmx__arg_saturate(&job->args, 0,  \
-							    E);             \
-			 const T hi = (T)shmx__arg_saturate(&job->args, 1,  \
-							    E),             \
-			 CLAMP(v, lo, hi))
-/* Float bounds: f32 for f32, f64 for everything else. */
-#define DEFINE_CLIP_F64(E, sfx, T)                                          \
-	SHMX__DEFINE_MAP(clip_flt_##sfx, T, double,                         \
-			 const double lo = job->args.f[0];                  \
-			 const double hi = job->args.f[1],                  \
-			 CLAMP((double)v, lo, hi))
-SHMX__INT(DEFINE_CLIP_INT)
-SHMX__INT(DEFINE_CLIP_F64)
-DEFINE_CLIP_F64(SHMX_F64, f64, double)
-SHMX__DEFINE_MAP(clip_flt_f32, float, float,
-		 const float lo = (float)job->args.f[0];
-		 const float hi = (float)job->args.f[1], CLAMP(v, lo, hi))
+/* sat_<sfx>, then the loops per input dtype (map_tmpl.h): clip_int_<sfx>,
+ * clip_flt_<sfx>, cast_<sfx>_<out>. */
+#define SHMX__TEMPLATE "kernels/map_tmpl.h"
+#define SHMX__MAP_SAT
+#include "kernels/each_int.h"
+#undef SHMX__MAP_SAT
+#define SHMX__MAP_CONVERT
+#include "kernels/each_int.h"
+#include "kernels/each_float.h"
+#undef SHMX__MAP_CONVERT
+#undef SHMX__TEMPLATE
 
 static shmx__map_fn *const clip_int_fns[SHMX_DTYPE_COUNT] = {
 	SHMX__TABLE_INT(clip_int)
@@ -102,61 +93,16 @@ static void clip_chunk(const struct shmx__kstate *job, const void *in,
 
 /* ---- cast --------------------------------------------------------------- */
 
-/* X(sfx, T, min, max, 2^bits of the range: the first value above it).
- * The bounds are exact doubles (powers of two and their negatives). */
-#define SAT_LIMITS(X)                                                       \
-	X(i8, int8_t, INT8_MIN, INT8_MAX, 0x1p7)                            \
-	X(i16, int16_t, INT16_MIN, INT16_MAX, 0x1p15)                       \
-	X(i32, int32_t, INT32_MIN, INT32_MAX, 0x1p31)                       \
-	X(i64, int64_t, INT64_MIN, INT64_MAX, 0x1p63)                       \
-	X(u8, uint8_t, 0, UINT8_MAX, 0x1p8)                                 \
-	X(u16, uint16_t, 0, UINT16_MAX, 0x1p16)                             \
-	X(u32, uint32_t, 0, UINT32_MAX, 0x1p32)                             \
-	X(u64, uint64_t, 0, UINT64_MAX, 0x1p64)
-
-/* A double to T, saturating where C's conversion would be UB.  Below the
- * minimum (-2^(bits-1) or 0, exact) truncation toward zero could still
- * land in range only at the minimum itself, which saturation also gives. */
-#define DEFINE_SAT(sfx, T, MIN, MAX, ABOVE)                                 \
-	static inline T sat_##sfx(double v)                                 \
-	{                                                                   \
-		if (v != v)                                                 \
-			return 0;                                           \
-		if (v < (double)(MIN))                                      \
-			return MIN;                                         \
-		if (v >= (ABOVE))                                           \
-			return MAX;                                         \
-		return (T)v;                                                \
-	}
-SAT_LIMITS(DEFINE_SAT)
-
-#define CONV_WRAP(v, osfx, TO) ((TO)(uint64_t)(v))
-#define CONV_SAT(v, osfx, TO) (sat_##osfx((double)(v)))
-#define CONV_FLOAT(v, osfx, TO) ((TO)(v))
-
-/* Y(IE, isfx, TI, OE, osfx, TO, CONV): every output dtype for one input. */
-#define TO_EACH(Y, IE, isfx, TI, INT_CONV)                                  \
-	Y(IE, isfx, TI, SHMX_I8, i8, int8_t, INT_CONV)                      \
-	Y(IE, isfx, TI, SHMX_I16, i16, int16_t, INT_CONV)                   \
-	Y(IE, isfx, TI, SHMX_I32, i32, int32_t, INT_CONV)                   \
-	Y(IE, isfx, TI, SHMX_I64, i64, int64_t, INT_CONV)                   \
-	Y(IE, isfx, TI, SHMX_U8, u8, uint8_t, INT_CONV)                     \
-	Y(IE, isfx, TI, SHMX_U16, u16, uint16_t, INT_CONV)                  \
-	Y(IE, isfx, TI, SHMX_U32, u32, uint32_t, INT_CONV)                  \
-	Y(IE, isfx, TI, SHMX_U64, u64, uint64_t, INT_CONV)                  \
-	Y(IE, isfx, TI, SHMX_F32, f32, float, CONV_FLOAT)                   \
-	Y(IE, isfx, TI, SHMX_F64, f64, double, CONV_FLOAT)
-
-#define DEFINE_CAST(IE, isfx, TI, OE, osfx, TO, CONV)                       \
-	SHMX__DEFINE_MAP(cast_##isfx##_##osfx, TI, TO, , CONV(v, osfx, TO))
-#define CAST_ENTRY(IE, isfx, TI, OE, osfx, TO, CONV)                        \
-	[IE][OE] = cast_##isfx##_##osfx,
-
-#define DEFINE_CASTS_FROM_INT(E, sfx, T) TO_EACH(DEFINE_CAST, E, sfx, T, CONV_WRAP)
-#define DEFINE_CASTS_FROM_FLOAT(E, sfx, T) TO_EACH(DEFINE_CAST, E, sfx, T, CONV_SAT)
-#define CAST_ENTRIES(E, sfx, T) TO_EACH(CAST_ENTRY, E, sfx, T, CONV_WRAP)
-SHMX__INT(DEFINE_CASTS_FROM_INT)
-SHMX__FLOAT(DEFINE_CASTS_FROM_FLOAT)
+/* [IE][OE] = cast_<isfx>_<osfx> for every output dtype of one input. */
+#define CAST_ENTRY(IE, isfx, OE, osfx) [IE][OE] = cast_##isfx##_##osfx,
+#define CAST_ENTRIES(IE, isfx, T)                                           \
+	CAST_ENTRY(IE, isfx, SHMX_I8, i8) CAST_ENTRY(IE, isfx, SHMX_I16, i16)   \
+	CAST_ENTRY(IE, isfx, SHMX_I32, i32)                                 \
+	CAST_ENTRY(IE, isfx, SHMX_I64, i64) CAST_ENTRY(IE, isfx, SHMX_U8, u8)   \
+	CAST_ENTRY(IE, isfx, SHMX_U16, u16)                                 \
+	CAST_ENTRY(IE, isfx, SHMX_U32, u32)                                 \
+	CAST_ENTRY(IE, isfx, SHMX_U64, u64)                                 \
+	CAST_ENTRY(IE, isfx, SHMX_F32, f32) CAST_ENTRY(IE, isfx, SHMX_F64, f64)
 
 static shmx__map_fn *const cast_fns[SHMX_DTYPE_COUNT][SHMX_DTYPE_COUNT] = {
 	SHMX__ALL(CAST_ENTRIES)

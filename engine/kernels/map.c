@@ -66,36 +66,14 @@ int shmx__map_set_out(struct shmx__kstate *job, enum shmx_dtype t)
 	return 0;
 }
 
-/* X(ENUM, sfx, T, U) */
-#define WRAP_SINT(X)                                                        \
-	X(SHMX_I8, i8, int8_t, unsigned)                                    \
-	X(SHMX_I16, i16, int16_t, unsigned)                                 \
-	X(SHMX_I32, i32, int32_t, unsigned)                                 \
-	X(SHMX_I64, i64, int64_t, uint64_t)
-#define WRAP_UINT(X)                                                        \
-	X(SHMX_U8, u8, uint8_t, unsigned)                                   \
-	X(SHMX_U16, u16, uint16_t, unsigned)                                \
-	X(SHMX_U32, u32, uint32_t, unsigned)                                \
-	X(SHMX_U64, u64, uint64_t, uint64_t)
-#define WRAP_INT(X) WRAP_SINT(X) WRAP_UINT(X)
-
-/* ---- square, abs, neg: the same dtype ---------------------------------- */
-
-#define DEFINE_WRAP_MAPS(E, sfx, T, U)                                      \
-	SHMX__DEFINE_MAP(square_##sfx, T, T, , (T)((U)v * (U)v))            \
-	SHMX__DEFINE_MAP(neg_##sfx, T, T, , (T)((U)0 - (U)v))
-#define DEFINE_ABS_S(E, sfx, T, U)                                          \
-	SHMX__DEFINE_MAP(abs_##sfx, T, T, , v < 0 ? (T)((U)0 - (U)v) : v)
-#define DEFINE_ABS_U(E, sfx, T, U) SHMX__DEFINE_MAP(abs_##sfx, T, T, , v)
-WRAP_INT(DEFINE_WRAP_MAPS)
-WRAP_SINT(DEFINE_ABS_S)
-WRAP_UINT(DEFINE_ABS_U)
-SHMX__DEFINE_MAP(square_f32, float, float, , v * v)
-SHMX__DEFINE_MAP(square_f64, double, double, , v * v)
-SHMX__DEFINE_MAP(neg_f32, float, float, , -v)
-SHMX__DEFINE_MAP(neg_f64, double, double, , -v)
-SHMX__DEFINE_MAP(abs_f32, float, float, , fabsf(v))
-SHMX__DEFINE_MAP(abs_f64, double, double, , fabs(v))
+/* The loops, per input dtype (map_tmpl.h): square_<sfx>, neg_, abs_,
+ * sqrt_, exp_, log_, scale_int_, add_int_, scale_flt_, add_flt_. */
+#define SHMX__TEMPLATE "kernels/map_tmpl.h"
+#define SHMX__MAP_ARITH
+#include "kernels/each_int.h"
+#include "kernels/each_float.h"
+#undef SHMX__MAP_ARITH
+#undef SHMX__TEMPLATE
 
 static shmx__map_fn *const square_fns[SHMX_DTYPE_COUNT] = {
 	SHMX__TABLE_INT(square) SHMX__TABLE_FLOAT(square)
@@ -122,25 +100,6 @@ static enum shmx_dtype float_of(enum shmx_dtype t)
 	}
 }
 
-/* X(sfx, T): f32 results, then f64 results (agrees with float_of). */
-#define TO_F32(X)                                                           \
-	X(i8, int8_t) X(u8, uint8_t) X(i16, int16_t) X(u16, uint16_t)       \
-	X(f32, float)
-#define TO_F64(X)                                                           \
-	X(i32, int32_t) X(u32, uint32_t) X(i64, int64_t) X(u64, uint64_t)   \
-	X(f64, double)
-
-#define DEFINE_FLOAT_MAPS_F32(sfx, T)                                       \
-	SHMX__DEFINE_MAP(sqrt_##sfx, T, float, , sqrtf((float)v))           \
-	SHMX__DEFINE_MAP(exp_##sfx, T, float, , expf((float)v))             \
-	SHMX__DEFINE_MAP(log_##sfx, T, float, , logf((float)v))
-#define DEFINE_FLOAT_MAPS_F64(sfx, T)                                       \
-	SHMX__DEFINE_MAP(sqrt_##sfx, T, double, , sqrt((double)v))          \
-	SHMX__DEFINE_MAP(exp_##sfx, T, double, , exp((double)v))            \
-	SHMX__DEFINE_MAP(log_##sfx, T, double, , log((double)v))
-TO_F32(DEFINE_FLOAT_MAPS_F32)
-TO_F64(DEFINE_FLOAT_MAPS_F64)
-
 static shmx__map_fn *const sqrt_fns[SHMX_DTYPE_COUNT] = {
 	SHMX__TABLE_INT(sqrt) SHMX__TABLE_FLOAT(sqrt)
 };
@@ -152,27 +111,6 @@ static shmx__map_fn *const log_fns[SHMX_DTYPE_COUNT] = {
 };
 
 /* ---- scale:K, add:K ---------------------------------------------------- */
-
-/* Integer K on an integer array: K is a value of T (checked by prepare),
- * so its uint64 bits converted to U are K modulo 2^bits. */
-#define K_WRAP(U) const U k = (U)(uint64_t)job->args.i[0]
-#define DEFINE_ARITH_INT(E, sfx, T, U)                                      \
-	SHMX__DEFINE_MAP(scale_int_##sfx, T, T, K_WRAP(U), (T)((U)v * k))   \
-	SHMX__DEFINE_MAP(add_int_##sfx, T, T, K_WRAP(U), (T)((U)v + k))
-WRAP_INT(DEFINE_ARITH_INT)
-
-/* Float results: f32 for f32 (K rounded to f32 first), else f64. */
-#define DEFINE_ARITH_F64(E, sfx, T)                                         \
-	SHMX__DEFINE_MAP(scale_flt_##sfx, T, double,                        \
-			 const double k = job->args.f[0], (double)v * k)    \
-	SHMX__DEFINE_MAP(add_flt_##sfx, T, double,                          \
-			 const double k = job->args.f[0], (double)v + k)
-SHMX__INT(DEFINE_ARITH_F64)
-DEFINE_ARITH_F64(SHMX_F64, f64, double)
-SHMX__DEFINE_MAP(scale_flt_f32, float, float,
-		 const float k = (float)job->args.f[0], v * k)
-SHMX__DEFINE_MAP(add_flt_f32, float, float,
-		 const float k = (float)job->args.f[0], v + k)
 
 static shmx__map_fn *const scale_int_fns[SHMX_DTYPE_COUNT] = {
 	SHMX__TABLE_INT(scale_int)

@@ -1,9 +1,9 @@
 /* engine/kernels/map.h - how an element-wise map is written (private to
  * engine/kernels/).
  *
- * A map is one loop per input dtype, out[i] = f(in[i]) over the n =
- * nrows * cols elements of a chunk; shmx__map_apply() finds where the
- * chunk's rows go in the output.  Out may be the very same memory as in
+ * A map is one loop per input dtype (map_tmpl.h), out[i] = f(in[i]) over
+ * the n = nrows * cols elements of a chunk; shmx__map_apply() runs one on
+ * a chunk.  Out may be the very same memory as in
  * (--in-place, when the dtypes match): every loop reads in[i] before it
  * writes out[i] and touches nothing else, so that alias is harmless (and
  * nothing is declared restrict; gcc's run-time overlap check lets an exact
@@ -32,23 +32,6 @@ int shmx__map_kprepare(struct shmx_kernel_call *c, const char *name,
 
 /* Set job's output to dtype t with the input's shape, no slots.  0. */
 int shmx__map_set_out(struct shmx__kstate *job, enum shmx_dtype t);
-
-/* One loop: out[i] = EXPR, where EXPR reads v = in[i] (type TI), after
- * PRE (declarations that read job, e.g. a constant). */
-#define SHMX__DEFINE_MAP(fn, TI, TO, PRE, EXPR)                             \
-	static void fn(const struct shmx__kstate *job, const void *in,         \
-		       void *out, uint64_t n)                               \
-	{                                                                   \
-		const TI *a = in;                                           \
-		TO *o = out;                                                \
-		PRE;                                                        \
-                                                                            \
-		(void)job;                                                  \
-		for (uint64_t i = 0; i < n; i++) {                          \
-			TI v = a[i];                                        \
-			o[i] = (EXPR);                                      \
-		}                                                           \
-	}
 
 /* The kernel of map `id` taking n arguments, from id_prepare(job, err)
  * and id_chunk(job, in_rows, row0, nrows, out, partial): shmx__k_<id>. */

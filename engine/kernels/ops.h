@@ -44,6 +44,15 @@
 #define SHMX__INT(X) SHMX__SINT(X) SHMX__UINT(X)
 #define SHMX__ALL(X) SHMX__INT(X) SHMX__FLOAT(X)
 
+/* Names built from a template's parameters (the arguments are expanded
+ * first): SHMX__NAME3(fsum, sq, f32) is fsum_sq_f32. */
+#define SHMX__CAT_(a, b) a##b
+#define SHMX__CAT(a, b) SHMX__CAT_(a, b)
+#define SHMX__NAME3_(a, b, c) a##_##b##_##c
+#define SHMX__NAME3(a, b, c) SHMX__NAME3_(a, b, c)
+#define SHMX__NAME4_(a, b, c, d) a##_##b##_##c##_##d
+#define SHMX__NAME4(a, b, c, d) SHMX__NAME4_(a, b, c, d)
+
 /* Designated initialisers [SHMX_I8] = &prefix_i8, ... for per-dtype
  * tables. */
 #define SHMX__TABLE_ENTRY(prefix, E, sfx) [E] = &prefix##_##sfx,

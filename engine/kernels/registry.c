@@ -1,14 +1,17 @@
 /* engine/kernels/registry.c - the table of built-in operations, and the
  * one path by which the engine finds and prepares any kernel: parsing
- * "NAME[:ARGS]", the checks that need no input, and both sides of the
- * kernel contract around prepare() (registry.h).  Pure: no system calls.
+ * "NAME[:ARGS]" (or "plugin:PATH:NAME[:ARGS]", loaded by plugin.c), the
+ * checks that need no input, and both sides of the kernel contract around
+ * prepare() (registry.h).  No system calls but plugin.c's.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/internal.h"
 #include "kernels/args.h"
 #include "kernels/ops.h"
+#include "kernels/plugin.h"
 #include "kernels/registry.h"
 
 /* What a built-in's arguments are, checked when it is opened. */
@@ -46,10 +49,13 @@ static const struct entry *find_builtin(const char *name, size_t len)
 	return NULL;
 }
 
-/* Copy spec into op->text and cut its fields after the name at ':'.  The
- * number of fields (which may exceed SHMX_KERNEL_ARGS_MAX), or -1. */
-static long split_args(const char *spec, size_t name_len, struct shmx__op *op,
-		       struct shmx_error *err)
+#define MAX_FIELDS (SHMX_KERNEL_ARGS_MAX + 2) /* plugin:PATH:NAME:ARGS */
+
+/* Copy spec into op->text and cut its fields after the name at ':' into
+ * f[] (the first MAX_FIELDS).  How many there are, or -1. */
+static long split_fields(const char *spec, size_t name_len,
+			 struct shmx__op *op, const char *f[MAX_FIELDS],
+			 struct shmx_error *err)
 {
 	size_t len = strlen(spec);
 	char *p = op->text + name_len;
@@ -61,14 +67,21 @@ static long split_args(const char *spec, size_t name_len, struct shmx__op *op,
 	memcpy(op->text, spec, len + 1);
 	while (*p) { /* *p is a ':' */
 		*p++ = '\0';
-		if (n < (long)SHMX_KERNEL_ARGS_MAX)
-			op->args[n] = p;
+		if (n < (long)MAX_FIELDS)
+			f[n] = p;
 		n++;
 		p += strcspn(p, ":");
 	}
+	return n;
+}
+
+/* The op's arguments: n fields from f. */
+static void set_args(struct shmx__op *op, const char *const *f, long n)
+{
 	op->nargs = n < (long)SHMX_KERNEL_ARGS_MAX ? (unsigned)n
 						   : SHMX_KERNEL_ARGS_MAX;
-	return n;
+	for (unsigned i = 0; i < op->nargs; i++)
+		op->args[i] = f[i];
 }
 
 static int check_count(const struct shmx_kernel *k, const char *form,
@@ -89,11 +102,38 @@ static int check_count(const struct shmx_kernel *k, const char *form,
 			  k->name, op->origin, k->min_args, k->max_args, n);
 }
 
+/* "plugin:PATH:NAME[:ARGS]", its fields after "plugin" in f. */
+static int open_plugin(struct shmx__op *op, const char *const *f, long n,
+		       struct shmx_error *err)
+{
+	const struct shmx_kernel *k;
+	int rc;
+
+	if (n < 2 || !f[0][0] || !f[1][0])
+		return shmx__fail(err, SHMX_EOP,
+				  "operation 'plugin' needs the form "
+				  "plugin:PATH:NAME[:ARGS]");
+	rc = shmx__plugin_open(f[0], f[1], &op->dl, &k, err);
+	if (rc)
+		return rc;
+	snprintf(op->origin, sizeof(op->origin), " (plugin %s)", f[0]);
+	set_args(op, f + 2, n - 2);
+	rc = check_count(k, NULL, n - 2, op, err);
+	if (rc) {
+		shmx__plugin_close(op->dl);
+		op->dl = NULL;
+		return rc;
+	}
+	op->kernel = k;
+	return 0;
+}
+
 int shmx__op_open(const char *spec, struct shmx__op *op,
 		  struct shmx_error *err)
 {
 	const char *colon = strchr(spec, ':');
 	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	const char *f[MAX_FIELDS];
 	const struct entry *e;
 	struct shmx__opargs parsed;
 	long n;
@@ -103,18 +143,18 @@ int shmx__op_open(const char *spec, struct shmx__op *op,
 	op->nargs = 0;
 	op->dl = NULL;
 	op->origin[0] = op->text[0] = '\0';
-	if (len == 6 && memcmp(spec, "plugin", 6) == 0)
-		return shmx__fail(err, SHMX_EOP,
-				  "plugins are not supported yet");
 	e = find_builtin(spec, len);
-	if (!e)
+	if (!e && !(len == 6 && memcmp(spec, "plugin", 6) == 0))
 		return shmx__fail(err, SHMX_EOP,
 				  "unknown operation '%.*s' (see shmx run "
 				  "--help)",
 				  (int)len, spec);
-	n = split_args(spec, len, op, err);
+	n = split_fields(spec, len, op, f, err);
 	if (n < 0)
 		return SHMX_EOP;
+	if (!e)
+		return open_plugin(op, f, n, err);
+	set_args(op, f, n);
 	rc = check_count(e->k, e->form, n, op, err);
 	if (!rc && e->args != ARGS_OWN)
 		rc = shmx__args_read(e->k->name, e->args == ARGS_DTYPE,
@@ -126,8 +166,22 @@ int shmx__op_open(const char *spec, struct shmx__op *op,
 
 void shmx__op_close(struct shmx__op *op)
 {
-	if (op)
-		op->kernel = NULL;
+	if (!op)
+		return;
+	shmx__plugin_close(op->dl);
+	op->dl = NULL;
+	op->kernel = NULL;
+}
+
+int shmx__op_failed(const struct shmx__op *op, int rc,
+		    const struct shmx_error *kerr, struct shmx_error *err)
+{
+	const char *why = kerr && kerr->msg[0] ? kerr->msg : shmx_strerror(rc);
+
+	if (rc >= 0 || shmx_error_is_input(rc))
+		rc = SHMX_EWORKER;
+	return shmx__fail(err, rc, "operation '%s'%s failed: %s",
+			  op->kernel->name, op->origin, why);
 }
 
 /* ---- both sides of prepare() ------------------------------------------- */
@@ -138,23 +192,33 @@ void shmx__op_close(struct shmx__op *op)
 		   __VA_ARGS__)
 #define KNAME(op) (op)->kernel->name, (op)->origin
 
-void shmx__op_inputs(const struct shmx__op *op, unsigned *lo, unsigned *hi)
+int shmx__op_check_inputs(const struct shmx__op *op, unsigned n,
+			  struct shmx_error *err)
 {
 	const struct shmx_kernel *k = op->kernel;
+	unsigned lo = k->min_inputs, hi = k->max_inputs;
 
-	*lo = k->min_inputs;
-	*hi = k->max_inputs;
 	if (k->flags & SHMX_KERNEL_NO_INPUT)
-		*lo = *hi = 0;
-	else if (*lo == 0 && *hi == 0)
-		*lo = *hi = 1;
+		lo = hi = 0;
+	else if (lo == 0 && hi == 0)
+		lo = hi = 1;
+	if ((n < lo || n > hi) && lo == hi)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s'%s takes %u input%s, not %u",
+				  KNAME(op), lo, lo == 1 ? "" : "s", n);
+	if (n < lo || n > hi)
+		return shmx__fail(err, SHMX_EOP,
+				  "operation '%s'%s takes %u to %u inputs, "
+				  "not %u",
+				  KNAME(op), lo, hi, n);
+	return 0;
 }
 
 static int check_call(const struct shmx__op *op,
 		      const struct shmx_kernel_call *c, struct shmx_error *err)
 {
 	const struct shmx_kernel *k = op->kernel;
-	unsigned lo, hi;
+	int rc;
 
 	if (k->abi != SHMX_KERNEL_ABI || k->size != sizeof(*k))
 		return BROKEN(op, err, "ABI %u of %u bytes, not %u of %zu",
@@ -162,12 +226,9 @@ static int check_call(const struct shmx__op *op,
 			      sizeof(*k));
 	if (c->size != sizeof(*c) || c->ninputs > SHMX_KERNEL_INPUTS_MAX)
 		return shmx__fail(err, -EINVAL, "bad kernel call");
-	shmx__op_inputs(op, &lo, &hi);
-	if (c->ninputs < lo || c->ninputs > hi)
-		return shmx__fail(err, SHMX_EOP,
-				  "operation '%s'%s takes %u to %u inputs, "
-				  "not %u",
-				  KNAME(op), lo, hi, c->ninputs);
+	rc = shmx__op_check_inputs(op, c->ninputs, err);
+	if (rc)
+		return rc;
 	if ((unsigned)c->axis > SHMX_AXIS_1)
 		return shmx__fail(err, SHMX_EOP, "bad axis %d", (int)c->axis);
 	if (c->axis == SHMX_AXIS_NONE || (k->flags & SHMX_KERNEL_TAKES_AXIS))

@@ -25,17 +25,27 @@ struct shmx__op {                 /* an op as the user wrote it, resolved */
 	char origin[320]; /* for messages: "" or " (plugin ./x.so)" */
 };
 
-/* "sum", "scale:2", "cast:f32", "fill:...": 0, or SHMX_EOP with a message
- * (an unknown name, a wrong argument count, an argument that is not a
- * number or a dtype).  What needs no input is checked here, before any
- * file is touched. */
+/* "sum", "scale:2", "cast:f32", "fill:...", "plugin:PATH:NAME[:ARGS]": 0,
+ * or SHMX_EOP with a message (an unknown name, a wrong argument count, an
+ * argument that is not a number or a dtype, a plugin that cannot be
+ * loaded).  What needs no input is checked here, before any file is
+ * touched.  A plugin stays loaded until shmx__op_close. */
 int shmx__op_open(const char *spec, struct shmx__op *op,
 		  struct shmx_error *err);
 void shmx__op_close(struct shmx__op *op); /* NULL or zeroed: nothing */
 
-/* How many inputs op's kernel takes, lo to hi (SHMX_KERNEL_NO_INPUT: 0;
- * 0 and 0 in the struct: exactly 1). */
-void shmx__op_inputs(const struct shmx__op *op, unsigned *lo, unsigned *hi);
+/* As many inputs as op's kernel takes (SHMX_KERNEL_NO_INPUT: none; 0 and
+ * 0 in the struct: exactly 1)?  0, or SHMX_EOP with a message.  Also
+ * checked by shmx__op_prepare; the engine asks first, before it opens any
+ * input. */
+int shmx__op_check_inputs(const struct shmx__op *op, unsigned n,
+			  struct shmx_error *err);
+
+/* A chunk() or merge() of op returned rc with kerr: the run's error, one
+ * line naming the op (and plugin), a runtime code (exit 1) even when the
+ * kernel returned a bad-input one.  Returns the code. */
+int shmx__op_failed(const struct shmx__op *op, int rc,
+		    const struct shmx_error *kerr, struct shmx_error *err);
 
 /* Fill the output half of c.  The caller set c->size, ninputs, in[],
  * rows and axis; this sets nargs and args from op, checks the ABI number

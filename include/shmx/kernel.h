@@ -40,7 +40,10 @@
  * Versioning: the engine checks abi == SHMX_KERNEL_ABI and size ==
  * sizeof(struct shmx_kernel) before it calls anything, and a plugin built
  * against another ABI is refused with a clear error.  The ABI number
- * changes whenever a struct here changes layout.
+ * changes whenever a struct here changes layout; abi, size and name stay
+ * the first three fields of struct shmx_kernel in every version, so that
+ * they can be read (and a plugin's names listed) before the ABI is known
+ * to match.
  *
  * A plugin is a shared object that exports the NULL-terminated list
  * `shmx_plugin_kernels` (write SHMX_PLUGIN(&k1, &k2) once):
@@ -53,9 +56,14 @@
  *		.name = "l2norm", .kind = SHMX_KERNEL_ROWS,
  *		.prepare = l2_prepare, .chunk = l2_chunk,
  *	};
- *	SHMX_PLUGIN(&l2norm)
+ *	SHMX_PLUGIN(&l2norm);
  *
- * and is run with `shmx run plugin:./rownorm.so:l2norm data.npy`.
+ * and is run with `shmx run plugin:./rownorm.so:l2norm data.npy` (the
+ * path must contain a '/': it is never searched for; arguments follow the
+ * name: plugin:PATH:NAME:A:B).  A plugin calls nothing of libshmx (the
+ * program that loads it need not export it): everything it needs is in
+ * the call, and it reports errors by filling err's code and msg itself.
+ * See tools/plugins/rownorm.c.
  */
 #ifndef SHMX_KERNEL_H
 #define SHMX_KERNEL_H

@@ -10,8 +10,7 @@ DTYPES = ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64"]
 NP = {"i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64,
       "u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "u64": np.uint64,
       "f32": np.float32, "f64": np.float64}
-REDUCTIONS = ["sum", "mean", "min", "max", "sumsq", "var", "std", "argmin",
-              "argmax"]
+FLOATS_AND_AN_INT = ["i16", "f32", "f64"]
 
 
 def sample(dtype, shape, seed=7):
@@ -23,14 +22,76 @@ def sample(dtype, shape, seed=7):
     return rng.integers(lo, hi, size=shape, endpoint=True).astype(NP[dtype])
 
 
+def widened(a):
+    """a in the type numpy sums it in: int64, uint64 or its own float."""
+    return a.astype(np.int64 if a.dtype.kind == "i" else
+                    np.uint64 if a.dtype.kind == "u" else a.dtype)
+
+
+def index_of(fn):
+    return lambda a, axis: np.asarray(fn(a, axis=axis), dtype=np.int64)
+
+
+# Every operation that `shmx run --help` lists has one entry in REDUCTIONS
+# or MAPS, keyed by its name (test_every_listed_op_has_a_reference): a new
+# op needs its entry here and nothing else in this file.
+#
+# A reduction: numpy's fn(a, axis), and the dtypes to run it on.
+REDUCTIONS = {
+    "sum": (np.sum, DTYPES),
+    "mean": (np.mean, DTYPES),
+    "min": (np.min, DTYPES),
+    "max": (np.max, DTYPES),
+    "sumsq": (lambda a, axis: (widened(a) * widened(a)).sum(axis=axis),
+              DTYPES),
+    "var": (np.var, DTYPES),
+    "std": (np.std, DTYPES),
+    "argmin": (index_of(np.argmin), DTYPES),
+    "argmax": (index_of(np.argmax), DTYPES),
+    "nansum": (np.nansum, FLOATS_AND_AN_INT),
+    "nanmean": (np.nanmean, FLOATS_AND_AN_INT),
+    "nanmin": (np.nanmin, FLOATS_AND_AN_INT),
+    "nanmax": (np.nanmax, FLOATS_AND_AN_INT),
+    "nanvar": (np.nanvar, FLOATS_AND_AN_INT),
+    "nanstd": (np.nanstd, FLOATS_AND_AN_INT),
+}
+
+# A map: the specs to run with numpy's fn(a) for each, the dtypes, whether
+# the input must be positive (sqrt, log) and whether the values must be
+# equal (else within 1e-15).
+MAPS = {
+    "square": ([("square", np.square)], DTYPES, False, True),
+    "abs": ([("abs", np.abs)], DTYPES, False, True),
+    "neg": ([("neg", np.negative)], DTYPES, False, True),
+    "sqrt": ([("sqrt", np.sqrt)], ["f64"], True, False),
+    "exp": ([("exp", np.exp)], ["f64"], True, False),
+    "log": ([("log", np.log)], ["f64"], True, False),
+    "scale": ([("scale:2.5", lambda a: a * 2.5)], ["f64"], True, False),
+    "add": ([("add:-1", lambda a: a + -1)], ["f64"], True, False),
+    "clip": ([("clip:1:5", lambda a: np.clip(a, 1, 5))], ["f64"], True,
+             False),
+    "cast": ([("cast:f32", lambda a: a.astype(np.float32)),
+              ("cast:i32", lambda a: a.astype(np.int32))], ["f64"], True,
+             False),
+}
+
+
+def listed_ops():
+    """The op names in `shmx run --help` (its OP, ... paragraphs)."""
+    r = shmx("run", "--help")
+    ops, taking = [], False
+    for line in r.stdout.splitlines():
+        if line.startswith("OP,"):
+            taking = True
+        elif taking and line.startswith("  ") and not line.lstrip().startswith("-"):
+            ops += [w.split(":")[0] for w in line.split()]
+        elif not line.strip():
+            taking = False
+    return ops
+
+
 def reference(op, a, axis):
-    if op == "sumsq":
-        wide = a.astype(np.int64 if a.dtype.kind == "i" else
-                        np.uint64 if a.dtype.kind == "u" else a.dtype)
-        return (wide * wide).sum(axis=axis)
-    if op in ("argmin", "argmax"):
-        return np.asarray(getattr(np, op)(a, axis=axis), dtype=np.int64)
-    return getattr(np, op)(a, axis=axis)
+    return REDUCTIONS[op][0](a, axis)
 
 
 class RunMatchesNumpy(ShmxTestCase):
@@ -57,10 +118,22 @@ class RunMatchesNumpy(ShmxTestCase):
             outs.append(got.tobytes())
         self.assertEqual(len(set(outs)), 1, "results differ across -j")
 
+    def test_every_listed_op_has_a_reference(self):
+        ops = listed_ops()
+        self.assertIn("sum", ops)
+        self.assertIn("cast", ops)
+        for op in ops:
+            with self.subTest(op=op):
+                self.assertTrue(op in REDUCTIONS or op in MAPS,
+                                f"{op} has no numpy reference in this file")
+        for op in list(REDUCTIONS) + list(MAPS):
+            with self.subTest(op=op):
+                self.assertIn(op, ops, f"{op} is not in shmx run --help")
+
     def test_reductions_every_dtype_and_axis(self):
-        for dt in DTYPES:
-            a = sample(dt, (37, 11))
-            for op in REDUCTIONS:
+        for op, (_, dtypes) in REDUCTIONS.items():
+            for dt in dtypes:
+                a = sample(dt, (37, 11))
                 for axis in (None, 0, 1):
                     with self.subTest(op=op, dtype=dt, axis=axis):
                         self.check(op, a, axis, jobs=(1, 3))
@@ -96,37 +169,27 @@ class RunMatchesNumpy(ShmxTestCase):
             with self.subTest(op=op):
                 self.check(op, a, axis, jobs=(1, 2))
 
-    def test_maps_every_dtype(self):
-        for dt in DTYPES:
-            a = sample(dt, (17, 3))
-            for op, fn in (("square", np.square), ("abs", np.abs),
-                           ("neg", np.negative)):
-                with self.subTest(op=op, dtype=dt):
-                    src = self.save(a)
-                    out = self.kept(f"{op}-{dt}")
-                    r = shmx("run", op, src, "-o", f"shm://{out}", "-j", 2)
-                    self.assertEqual(r.returncode, 0, r.stderr)
-                    got = self.load_shm(out)
-                    with np.errstate(all="ignore"):
-                        want = fn(a)
-                    self.assertEqual(got.dtype, want.dtype)
-                    np.testing.assert_array_equal(got, want)
-
-    def test_float_maps(self):
-        a = np.abs(sample("f64", (29, 7))) + 0.5
-        for op, want in (("sqrt", np.sqrt(a)), ("exp", np.exp(a)),
-                         ("log", np.log(a)), ("scale:2.5", a * 2.5),
-                         ("add:-1", a + -1), ("clip:1:5", np.clip(a, 1, 5)),
-                         ("cast:f32", a.astype(np.float32)),
-                         ("cast:i32", a.astype(np.int32))):
-            with self.subTest(op=op):
-                src = self.save(a)
-                out = self.kept(op.replace(":", "_"))
-                r = shmx("run", op, src, "-o", f"shm://{out}", "-j", 3)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                got = self.load_shm(out)
-                self.assertEqual(got.dtype, want.dtype)
-                np.testing.assert_allclose(got, want, rtol=1e-15)
+    def test_maps(self):
+        for op, (specs, dtypes, positive, exact) in MAPS.items():
+            for dt in dtypes:
+                a = sample(dt, (17, 3) if exact else (29, 7))
+                if positive:
+                    a = np.abs(a) + 0.5
+                for spec, fn in specs:
+                    with self.subTest(op=spec, dtype=dt):
+                        src = self.save(a)
+                        out = self.kept(f"{spec.replace(':', '_')}-{dt}")
+                        r = shmx("run", spec, src, "-o", f"shm://{out}",
+                                 "-j", 2 if exact else 3)
+                        self.assertEqual(r.returncode, 0, r.stderr)
+                        got = self.load_shm(out)
+                        with np.errstate(all="ignore"):
+                            want = fn(a)
+                        self.assertEqual(got.dtype, want.dtype)
+                        if exact:
+                            np.testing.assert_array_equal(got, want)
+                        else:
+                            np.testing.assert_allclose(got, want, rtol=1e-15)
 
     def test_in_place_map_rewrites_the_input(self):
         a = sample("f64", (31, 4))

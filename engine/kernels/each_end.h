@@ -1,0 +1,14 @@
+/* engine/kernels/each_end.h - after one inclusion of a template by
+ * each_int.h or each_float.h: undefine the dtype's parameters (no include
+ * guard). */
+#undef E
+#undef T
+#undef SFX
+#undef W
+#undef U
+#undef TF
+#undef FLOAT
+#undef SIGNED
+#undef SMALL
+#undef TMIN
+#undef TMAX
