@@ -338,3 +338,40 @@ Test(job, run_options_by_size)
 	cr_assert_eq(o.retries, 0, "a field past the caller's size was read");
 	cr_assert_eq(o.queue_depth, 0);
 }
+
+static int silent_prepare(struct shmx_kernel_call *c, struct shmx_error *err)
+{
+	(void)c;
+	(void)err;
+	return SHMX_EDTYPE; /* refuses, and says nothing */
+}
+
+static const struct shmx_kernel silent = {
+	.abi = SHMX_KERNEL_ABI, .size = sizeof(struct shmx_kernel),
+	.name = "silent", .kind = SHMX_KERNEL_MAP,
+	.min_inputs = 2, .max_inputs = 2,
+	.prepare = silent_prepare, .chunk = axpy_chunk,
+};
+
+Test(job, a_refusal_without_a_message_names_the_kernel)
+{
+	char x[512], y[512];
+	const char *src[2] = { x, y };
+	struct outcome o;
+
+	make_f64("x", 2, 4, 2, 0, x, sizeof(x));
+	make_f64("y", 2, 4, 2, 0, y, sizeof(y));
+	run_job(&silent, src, 2, NULL, 2, 0, &o);
+	cr_assert_eq(o.rc, SHMX_EDTYPE);
+	cr_assert_str_eq(o.err.msg, "operation 'silent': unsupported dtype");
+}
+
+Test(job, the_error_report_may_be_null)
+{
+	char missing[512];
+	struct shmx_result res;
+
+	snprintf(missing, sizeof(missing), "%s/none.npy", dir);
+	cr_assert_eq(shmx_run("sum", missing, NULL, &res, NULL), -ENOENT);
+	cr_assert_eq(shmx_run("nosuchop", missing, NULL, &res, NULL), SHMX_EOP);
+}

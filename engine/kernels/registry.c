@@ -299,8 +299,12 @@ int shmx__op_prepare(const struct shmx__op *op, struct shmx_kernel_call *c,
 	c->out_cols = 0;
 	c->partial_bytes = 0;
 	memset(c->state, 0, sizeof(c->state));
+	err->msg[0] = '\0';
 	rc = op->kernel->prepare(c, err);
 	if (rc > 0)
 		return BROKEN(op, err, "prepare() returned %d", KNAME(op), rc);
+	if (rc && !err->msg[0]) /* a refusal without a word: name the op */
+		return shmx__fail(err, rc, "operation '%s'%s: %s", KNAME(op),
+				  shmx_strerror(rc));
 	return rc ? rc : check_output(op, c, err);
 }
