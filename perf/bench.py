@@ -34,6 +34,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHMX = os.environ.get("SHMX_BENCH_BIN") or os.path.join(ROOT, "build-perf", "tools", "shmx")
 CBIN = os.path.join(ROOT, "build-perf", "perf-c")
+PLUGIN = os.path.join(os.path.dirname(os.path.dirname(SHMX)), "tools", "rownorm.so")
 PY = "/usr/bin/python3"
 CONTENDERS = os.path.join(ROOT, "perf", "contenders.py")
 RESULTS = os.path.join(ROOT, "perf", "results")
@@ -385,13 +386,31 @@ def w_rowseg(cfg):
                                                  shm("rs-c")], out=shm("rs-c"), env=OMP),
           C("memread (floor)", [cbin("memread"), src], check=False, env=OMP)]
     res = bench(cs, cfg["reps"], how="close")
-    remove(src)
     t = []
     verdict(t, "row sumsq into a new segment: shmx within 1.2x of the C loop (whole process)",
             ratio(median(res, "shmx"), median(res, "C OpenMP loop into a new segment")), 1.2,
             below=True)
-    return dict(groups=[group(f"row sumsq into a new segment, {shape} f64 ({nb / 2**20:.0f} MiB)",
-                              res, nb, limit="C OpenMP loop into a new segment")], targets=t)
+    groups = [group(f"row sumsq into a new segment, {shape} f64 ({nb / 2**20:.0f} MiB)",
+                    res, nb, limit="C OpenMP loop into a new segment")]
+    # The example plugin's l2norm does the built-in sumsq's work and a sqrt
+    # per row; it is checked against numpy, the built-in against nothing
+    # (another result).
+    a = np.load(src, mmap_mode="r")
+    ref = np.sqrt(np.einsum("ij,ij->i", a, a))
+    del a
+    plug = [C("shmx sumsq --axis 1 (built-in)", shmx_run("sumsq --axis 1", src, out="rs-b"),
+              out=shm("rs-b"), check=False),
+            C("shmx plugin l2norm", shmx_run(f"plugin:{PLUGIN}:l2norm", src, out="rs-p"),
+              out=shm("rs-p"))]
+    pres = bench(plug, cfg["reps"], how="close", ref=ref)
+    remove(src)
+    verdict(t, "plugin l2norm within 10% of the built-in sumsq --axis 1 (whole process)",
+            ratio(median(pres, "shmx plugin l2norm"),
+                  median(pres, "shmx sumsq --axis 1 (built-in)")), 1.1, below=True)
+    groups.append(group(f"the example plugin against the built-in kernel, {shape} f64",
+                        pres, nb, limit="shmx sumsq --axis 1 (built-in)",
+                        shmx="shmx plugin l2norm"))
+    return dict(groups=groups, targets=t)
 
 
 def w_scaling(cfg):
