@@ -13,8 +13,8 @@
  *
  * The sites, and what the failing call returns:
  *
- *   alloc           shmx__malloc/calloc/aligned_alloc, and the shm
- *                   directory listing's realloc/strdup: NULL, ENOMEM
+ *   alloc           shmx__malloc/calloc/realloc/strdup/aligned_alloc
+ *                   (alloc.c): NULL, ENOMEM
  *   open-input      opening an input (array.c), an array described by
  *                   info/ls (catalog.c), the O_DIRECT reopen of a
  *                   streamed input (stream.c: buffered reads instead):
