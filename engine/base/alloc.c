@@ -1,16 +1,26 @@
 /* engine/base/alloc.c - the library's own allocations, and populating
  * mappings.
  *
- * With SHMX_JEMALLOC the library links jemalloc (Debian builds it without a
- * prefix, so malloc and aligned_alloc here are jemalloc's); the sanitizer
- * build uses the system allocator so ASan sees every allocation.  One place
- * to route them also gives fault injection a single site: "alloc" fails
- * any of the three with ENOMEM (fault.h).
+ * Every allocation the library frees goes through here, never through a
+ * libc call whose memory it would then free(): allocators must not cross.
+ *
+ * With SHMX_HAVE_JEMALLOC (the static library libshmx.a) the calls are
+ * jemalloc's own API (mallocx/dallocx), so they are jemalloc's by name
+ * whatever malloc the program ends up with.  Without it (the shared
+ * libshmx.so, which is loaded into hosts like Python whose malloc must stay
+ * theirs, and the sanitizer builds, so ASan sees every allocation) they
+ * are the system allocator's.  One place to route them also gives fault
+ * injection a single site: "alloc" fails any of them with ENOMEM (fault.h).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+
+#ifdef SHMX_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include "base/fault.h"
 #include "base/internal.h"
@@ -24,14 +34,88 @@ static bool fail_alloc(void)
 	return true;
 }
 
+#ifdef SHMX_HAVE_JEMALLOC
+/* jemalloc's *allocx want a size of at least 1 and no NULL to free. */
+static void *raw_alloc(size_t n, int flags)
+{
+	return mallocx(n ? n : 1, flags);
+}
+
+static void *raw_calloc(size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return raw_alloc(total, MALLOCX_ZERO);
+}
+
+static void *raw_realloc(void *p, size_t n)
+{
+	return p ? rallocx(p, n ? n : 1, 0) : raw_alloc(n, 0);
+}
+
+static void *raw_aligned(size_t align, size_t n)
+{
+	return raw_alloc(n, MALLOCX_ALIGN(align));
+}
+
+static void raw_free(void *p)
+{
+	if (p)
+		dallocx(p, 0);
+}
+#else
+static void *raw_alloc(size_t n, int flags)
+{
+	(void)flags;
+	return malloc(n ? n : 1);
+}
+
+static void *raw_calloc(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+static void *raw_realloc(void *p, size_t n)
+{
+	return realloc(p, n ? n : 1);
+}
+
+static void *raw_aligned(size_t align, size_t n)
+{
+	return aligned_alloc(align, n);
+}
+
+static void raw_free(void *p)
+{
+	free(p);
+}
+#endif
+
 void *shmx__malloc(size_t n)
 {
-	return fail_alloc() ? NULL : malloc(n ? n : 1);
+	return fail_alloc() ? NULL : raw_alloc(n, 0);
 }
 
 void *shmx__calloc(size_t n, size_t size)
 {
-	return fail_alloc() ? NULL : calloc(n ? n : 1, size ? size : 1);
+	return fail_alloc() ? NULL : raw_calloc(n, size);
+}
+
+void *shmx__realloc(void *p, size_t n)
+{
+	return fail_alloc() ? NULL : raw_realloc(p, n);
+}
+
+char *shmx__strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = fail_alloc() ? NULL : raw_alloc(n, 0);
+
+	return p ? memcpy(p, s, n) : NULL;
 }
 
 void *shmx__aligned_alloc(size_t align, size_t n)
@@ -41,12 +125,12 @@ void *shmx__aligned_alloc(size_t align, size_t n)
 
 	if (fail_alloc())
 		return NULL;
-	return aligned_alloc(align, rounded ? rounded : align);
+	return raw_aligned(align, rounded ? rounded : align);
 }
 
 void shmx__free(void *p)
 {
-	free(p);
+	raw_free(p);
 }
 
 #ifndef MADV_POPULATE_READ

@@ -31,7 +31,7 @@
  *
  * The sites (shmx__fault_hit), and what the failing call returns:
  *
- *   alloc           shmx__malloc/calloc/aligned_alloc (base/alloc.c), and
+ *   alloc           shmx__malloc/calloc/realloc/strdup/aligned_alloc (base/alloc.c), and
  *                   the shm directory listing's realloc and strdup
  *                   (store/catalog.c): NULL, ENOMEM
  *   open-input      opening an input (store/array.c), an array described

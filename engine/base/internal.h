@@ -23,9 +23,13 @@ void shmx__note(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Allocation for the library's own buffers (jemalloc when linked).  The
- * aligned one returns memory suitable for O_DIRECT and vector loads. */
+ * aligned one returns memory suitable for O_DIRECT and vector loads.  What
+ * the library frees comes from these, never from libc (strdup, realloc):
+ * the two allocators may differ (alloc.c). */
 void *shmx__malloc(size_t n);
 void *shmx__calloc(size_t n, size_t size);
+void *shmx__realloc(void *p, size_t n);
+char *shmx__strdup(const char *s);
 void *shmx__aligned_alloc(size_t align, size_t n);
 void shmx__free(void *p);
 

@@ -102,15 +102,15 @@ static int list_dir(const char *dir, char ***names, size_t *count,
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (n == cap) {
-			char **nv = shmx__fault_hit("alloc") ? NULL
-				: realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
+			char **nv = shmx__realloc(v, (cap ? cap * 2 : 64) *
+							 sizeof(*v));
 
 			if (!nv)
 				goto oom;
 			v = nv;
 			cap = cap ? cap * 2 : 64;
 		}
-		if (shmx__fault_hit("alloc") || !(v[n] = strdup(de->d_name)))
+		if (!(v[n] = shmx__strdup(de->d_name)))
 			goto oom;
 		n++;
 	}
@@ -123,8 +123,8 @@ static int list_dir(const char *dir, char ***names, size_t *count,
 oom:
 	closedir(d);
 	while (n)
-		free(v[--n]);
-	free(v);
+		shmx__free(v[--n]);
+	shmx__free(v);
 	return shmx__fail(err, -ENOMEM, "%s: out of memory", dir);
 }
 
@@ -177,7 +177,7 @@ int shmx_catalog_each(shmx_entry_fn fn, void *ctx, struct shmx_error *err)
 		rc = fn(&v[i], ctx);
 	shmx__free(v);
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		shmx__free(names[i]);
+	shmx__free(names);
 	return rc;
 }
