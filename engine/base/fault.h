@@ -31,9 +31,9 @@
  *
  * The sites (shmx__fault_hit), and what the failing call returns:
  *
- *   alloc           shmx__malloc/calloc/realloc/strdup/aligned_alloc (base/alloc.c), and
- *                   the shm directory listing's realloc and strdup
- *                   (store/catalog.c): NULL, ENOMEM
+ *   alloc           every shmx__malloc, calloc, realloc, strdup and
+ *                   aligned_alloc (base/alloc.c; the shm directory
+ *                   listing uses them too): NULL, ENOMEM
  *   open-input      opening an input (store/array.c), an array described
  *                   by info/ls (store/catalog.c), and the O_DIRECT reopen
  *                   of a streamed input (io/stream.c: buffered reads
