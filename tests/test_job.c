@@ -157,12 +157,9 @@ static void run_job(const struct shmx_kernel *k, const char *const *src,
 	if (!rc)
 		rc = shmx__job_sink(&job, output, NULL, 0, &o->err);
 	if (!rc) {
-		struct shmx__pool_opts po = {
-			.workers = shmx__job_workers(&job, workers),
-			.what = k->name,
-		};
+		struct shmx_run_opts ro = { .workers = workers };
 
-		rc = shmx__job_execute(&job, &po, 0, 0, NULL, &o->err);
+		rc = shmx__job_execute(&job, &ro, NULL, 0, NULL, &o->err);
 	}
 	if (!rc)
 		shmx__job_result(&job, &o->res);

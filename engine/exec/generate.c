@@ -26,20 +26,17 @@ int shmx_gen(const char *spec, enum shmx_dtype t, const struct shmx_shape *s,
 	     enum shmx_fill fill, uint64_t seed, const struct shmx_run_opts *opts,
 	     struct shmx_stats *stats, struct shmx_error *err)
 {
+	double t0 = shmx__now();
+	struct shmx_stats st = { 0 };
+	char shape[64], op[160];
 	struct shmx_run_opts o;
 	struct shmx__job job;
-	char shape[64], op[160];
-	struct shmx_error quiet;
-	double t0 = shmx__now();
 	int rc;
 
-	if (!err) /* kernels write their refusals here */
-		err = &quiet;
-	shmx__run_opts_read(opts, &o);
+	err = shmx__job_begin(&job, "gen", opts, &o, err);
 	shmx_shape_format(s, shape, sizeof(shape));
 	snprintf(op, sizeof(op), "fill:%s:%" PRIu64 ":%s:%s", fill_name(fill),
 		 seed, shmx_dtype_name(t), shape);
-	shmx__job_init(&job, "gen");
 	shmx__job_no_inputs(&job, shmx_shape_rows(s));
 	rc = shmx__job_op(&job, op, err);
 	if (!rc)
@@ -48,21 +45,11 @@ int shmx_gen(const char *spec, enum shmx_dtype t, const struct shmx_shape *s,
 		rc = shmx__job_plan(&job, o.chunk_bytes, SHMX_IO_MMAP, 0, err);
 	if (!rc)
 		rc = shmx__job_sink(&job, spec, &o.create, 0, err);
-	if (!rc) {
-		struct shmx__pool_opts po = {
-			.workers = shmx__job_workers(&job, o.workers),
-			.retries = o.retries,
-			.progress = o.progress,
-			.what = "gen",
-			.input = "the output",
-		};
-		struct shmx_stats st = { 0 };
-
-		/* zeros too: its pages must be reserved */
-		rc = shmx__job_execute(&job, &po, t0, stats != NULL, &st, err);
-		if (!rc && stats)
-			*stats = st;
-	}
+	o.want_stats = stats != NULL;
+	if (!rc) /* zeros too: its pages must be reserved */
+		rc = shmx__job_execute(&job, &o, "the output", t0, &st, err);
+	if (!rc && stats)
+		*stats = st;
 	shmx__job_close(&job);
 	return rc;
 }

@@ -21,6 +21,16 @@ void shmx__job_init(struct shmx__job *job, const char *what)
 	job->call.size = sizeof(job->call);
 }
 
+struct shmx_error *shmx__job_begin(struct shmx__job *job, const char *what,
+				   const struct shmx_run_opts *opts,
+				   struct shmx_run_opts *o,
+				   struct shmx_error *err)
+{
+	shmx__job_init(job, what);
+	shmx__run_opts_read(opts, o);
+	return err ? err : &job->quiet;
+}
+
 /* ---- inputs and their rows ------------------------------------------- */
 
 static void describe(struct shmx__job *job, unsigned i)
@@ -364,13 +374,22 @@ static void fill_stats(const struct shmx__job *job,
 	fill_notes(job, st);
 }
 
-int shmx__job_execute(struct shmx__job *job, const struct shmx__pool_opts *po,
-		      double t0, int want_stats, struct shmx_stats *st,
+int shmx__job_execute(struct shmx__job *job, const struct shmx_run_opts *o,
+		      const char *input, double t0, struct shmx_stats *st,
 		      struct shmx_error *err)
 {
+	struct shmx__pool_opts po = {
+		.workers = shmx__job_workers(job, o->workers),
+		.retries = o->retries,
+		.progress = o->progress,
+		.what = job->what,
+		.input = input,
+		.perf = job->perf.ctl_fd >= 0 ? &job->perf : NULL,
+	};
 	struct shmx__pool_report rep = { 0 };
+	int want_stats = o->want_stats && st;
 	double t1 = shmx__now(), t2, t3;
-	int rc = compute(job, po, &rep, err);
+	int rc = compute(job, &po, &rep, err);
 
 	t2 = shmx__now();
 	if (!rc)

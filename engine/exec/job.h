@@ -75,6 +75,7 @@ struct shmx__job {
 	struct shmx__shared *shared;
 
 	struct shmx__perf_ctl perf;    /* fds -1 without --perf-ctl */
+	struct shmx_error quiet;       /* errors when the caller takes none */
 };
 
 /* The caller's run options as this version reads them (run.c): NULL is
@@ -85,6 +86,14 @@ void shmx__run_opts_read(const struct shmx_run_opts *in,
 
 /* Zero the job; what = the op's name in messages. */
 void shmx__job_init(struct shmx__job *job, const char *what);
+/* What every public entry does first: init the job, read the caller's
+ * options into *o (shmx__run_opts_read), and return where errors go: err,
+ * or the job's own report when the caller gave none (kernels write their
+ * refusals into it). */
+struct shmx_error *shmx__job_begin(struct shmx__job *job, const char *what,
+				   const struct shmx_run_opts *opts,
+				   struct shmx_run_opts *o,
+				   struct shmx_error *err);
 /* Open and map sources[0..n) (a writable mapping for --in-place), set
  * the job's rows and broadcasts.  0, or the error of the first that
  * fails. */
@@ -108,12 +117,13 @@ int shmx__job_plan(struct shmx__job *job, uint64_t chunk_bytes, int io,
 int shmx__job_sink(struct shmx__job *job, const char *output,
 		   const struct shmx_create_opts *create, int in_place,
 		   struct shmx_error *err);
-/* Run the pool over every chunk, merge, publish.  Phase times (from t0,
- * when the caller began) and the workers' figures go to st (when
- * want_stats).  0, or the first error;
+/* Run the pool over every chunk with o's workers, retries and progress,
+ * merge, publish.  input names what a SIGBUS came from (NULL: "the
+ * input").  Phase times (from t0, when the caller began) and the
+ * workers' figures go to st (when o->want_stats).  0, or the first error;
  * on error nothing is published. */
-int shmx__job_execute(struct shmx__job *job, const struct shmx__pool_opts *po,
-		      double t0, int want_stats, struct shmx_stats *st,
+int shmx__job_execute(struct shmx__job *job, const struct shmx_run_opts *o,
+		      const char *input, double t0, struct shmx_stats *st,
 		      struct shmx_error *err);
 /* Workers to start for opts.workers (0: the default) and the plan. */
 unsigned shmx__job_workers(const struct shmx__job *job, unsigned asked);

@@ -107,31 +107,17 @@ int shmx_run_inputs(const char *op, const char *const *sources, unsigned n,
 		    const struct shmx_run_opts *opts, struct shmx_result *res,
 		    struct shmx_error *err)
 {
+	double t0 = shmx__now();
 	struct shmx_run_opts o;
 	struct shmx__job job;
-	struct shmx_error quiet;
-	double t0 = shmx__now();
 	int rc;
 
-	if (!err) /* kernels write their refusals here */
-		err = &quiet;
-	shmx__run_opts_read(opts, &o);
+	err = shmx__job_begin(&job, op, opts, &o, err);
 	memset(res, 0, sizeof(*res));
-	shmx__job_init(&job, op);
 	rc = setup(&job, &o, op, sources, n, err);
-	if (!rc) {
-		struct shmx__pool_opts po = {
-			.workers = shmx__job_workers(&job, o.workers),
-			.retries = o.retries,
-			.progress = o.progress,
-			.what = op,
-			.input = n ? sources[0] : NULL,
-			.perf = job.perf.ctl_fd >= 0 ? &job.perf : NULL,
-		};
-
-		rc = shmx__job_execute(&job, &po, t0, o.want_stats, &res->stats,
-				       err);
-	}
+	if (!rc)
+		rc = shmx__job_execute(&job, &o, n ? sources[0] : NULL, t0,
+				       &res->stats, err);
 	if (!rc)
 		shmx__job_result(&job, res);
 	shmx__job_close(&job);
