@@ -33,6 +33,9 @@
 struct shmx_array;  /* an opened, mapped input */
 struct shmx_output; /* an output being written, not yet published */
 
+/* The all-zero value is the defaults.  This struct and shmx_create_opts
+ * are embedded by value in struct shmx_run_opts, so their layout is frozen
+ * (ABI): a new option goes to a struct that carries its size. */
 struct shmx_open_opts {
 	int writable;            /* map read-write (for --in-place) */
 	int raw;                 /* not NPY: dtype and shape given below */
@@ -66,6 +69,7 @@ SHMX_API uint64_t shmx_array_data_offset(const struct shmx_array *a);
 SHMX_API int shmx_array_read(const struct shmx_array *a, uint64_t off,
 			     void *dst, uint64_t len, struct shmx_error *err);
 
+/* All zero: the defaults; frozen like shmx_open_opts. */
 struct shmx_create_opts {
 	int force;   /* replace an existing target */
 	mode_t mode; /* 0 means 0600 */
