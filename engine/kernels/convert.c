@@ -100,7 +100,8 @@ static void clip_chunk(const struct shmx__kstate *job, const void *in,
 
 /* cast_fns[in][out]: map_tmpl.h's row cast_row_<in> of the loops
  * cast_<in>_<out> */
-static shmx__map_fn *const (*const cast_fns[SHMX_DTYPE_COUNT])[SHMX_DTYPE_COUNT] = {
+static shmx__map_fn *const (*const cast_fns[SHMX_DTYPE_COUNT])
+	[SHMX_DTYPE_COUNT] = {
 	SHMX__TABLE_INT(cast_row) SHMX__TABLE_FLOAT(cast_row)
 };
 

@@ -19,10 +19,9 @@ typedef void shmx__map_fn(const struct shmx__kstate *job, const void *in,
 
 /* In map_tmpl.h (T the input's C type): the shmx__map_fn NAME, the loop
  * every map shares, o[i] = F(a[i], k, k2), with OT the output's C type
- * and k = K, k2 = K2 (KTs, from job->args) read once before it; kept as
- * two scalars, not a struct, so that clip's loop still vectorises to
- * min/max.  F is an ordinary static inline function, where gdb and gcov
- * see each op's line. */
+ * and k = K, k2 = K2 (KTs from job->args: scale's K, clip's two bounds)
+ * read once before it.  F is an ordinary static inline function, where
+ * gdb and gcov see each op's line. */
 #define SHMX__MAP_LOOP(name, f, OT, KT, kinit, k2init)                      \
 	static void name(const struct shmx__kstate *job, const void *in,    \
 			 void *out, uint64_t n)                             \

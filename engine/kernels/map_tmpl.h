@@ -8,11 +8,11 @@
  *   SHMX__MAP_CONVERT  convert.c's: clip_int_, clip_flt_<SFX> and
  *                      cast_<SFX>_<out> for every output dtype, in
  *                      the table cast_row_<SFX>[out]
- * defined.  Each op is its element function <op>_1_<SFX>(v, k, k2),
- * stamped into map.h's loop by MAP(op, result type, type of k and k2,
- * their values): every
- * loop reads in[i] before it writes out[i] and touches nothing else, so
- * out may be in (--in-place).
+ * defined.  Each op is an ordinary static inline element function
+ * <op>_1_<SFX>(v, k, k2) (E1 opens it), stamped into map.h's one loop by
+ * MAP(op, result type, type of k and k2, their values): every loop reads
+ * in[i] before it writes out[i] and touches nothing else, so out may be in
+ * (--in-place).
  */
 #define MAP(op, OT, KT, kinit, k2init)                                      \
 	SHMX__MAP_LOOP(SHMX__CAT(op##_, SFX), SHMX__CAT(op##_1_, SFX), OT, \

@@ -62,10 +62,10 @@
 /* Designated initialisers [SHMX_I8] = &prefix_i8, ... for per-dtype
  * tables. */
 #define SHMX__TABLE_ENTRY(prefix, E, sfx, T) [E] = &prefix##_##sfx,
-#define SHMX__TABLE_SINT(prefix) SHMX__SINT_P(SHMX__TABLE_ENTRY, prefix)
-#define SHMX__TABLE_UINT(prefix) SHMX__UINT_P(SHMX__TABLE_ENTRY, prefix)
-#define SHMX__TABLE_FLOAT(prefix) SHMX__FLOAT_P(SHMX__TABLE_ENTRY, prefix)
-#define SHMX__TABLE_INT(prefix) SHMX__TABLE_SINT(prefix) SHMX__TABLE_UINT(prefix)
+#define SHMX__TABLE_SINT(p) SHMX__SINT_P(SHMX__TABLE_ENTRY, p)
+#define SHMX__TABLE_UINT(p) SHMX__UINT_P(SHMX__TABLE_ENTRY, p)
+#define SHMX__TABLE_FLOAT(p) SHMX__FLOAT_P(SHMX__TABLE_ENTRY, p)
+#define SHMX__TABLE_INT(p) SHMX__TABLE_SINT(p) SHMX__TABLE_UINT(p)
 
 #define SHMX__DECLARE_REDUCTION(op) extern const struct shmx_kernel shmx__k_##op;
 #define SHMX__DECLARE_MAP(op, form, args) extern const struct shmx_kernel shmx__k_##op;
