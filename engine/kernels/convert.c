@@ -30,7 +30,16 @@
 
 /* ---- clip --------------------------------------------------------------- */
 
-#define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))
+/* clip's element for an integer array's float bounds (map_tmpl.h's
+ * clamp_<SFX> for f64 comes after the integers' loops) */
+static inline double clamp_f64_(double v, double lo, double hi)
+{
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return v;
+}
 
 /* sat_<sfx>, then the loops per input dtype (map_tmpl.h): clip_int_<sfx>,
  * clip_flt_<sfx>, cast_<sfx>_<out>. */
@@ -44,12 +53,8 @@
 #undef SHMX__MAP_CONVERT
 #undef SHMX__TEMPLATE
 
-static shmx__map_fn *const clip_int_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(clip_int)
-};
-static shmx__map_fn *const clip_flt_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(clip_flt) SHMX__TABLE_FLOAT(clip_flt)
-};
+SHMX__MAP_FNS_INT(clip_int);
+SHMX__MAP_FNS(clip_flt);
 
 /* LO <= HI: exactly for int64 literals, as doubles otherwise (false for
  * a NaN bound). */
@@ -93,19 +98,11 @@ static void clip_chunk(const struct shmx__kstate *job, const void *in,
 
 /* ---- cast --------------------------------------------------------------- */
 
-/* [IE][OE] = cast_<isfx>_<osfx> for every output dtype of one input. */
-#define CAST_ENTRY(IE, isfx, OE, osfx) [IE][OE] = cast_##isfx##_##osfx,
-#define CAST_ENTRIES(IE, isfx, T)                                           \
-	CAST_ENTRY(IE, isfx, SHMX_I8, i8) CAST_ENTRY(IE, isfx, SHMX_I16, i16)   \
-	CAST_ENTRY(IE, isfx, SHMX_I32, i32)                                 \
-	CAST_ENTRY(IE, isfx, SHMX_I64, i64) CAST_ENTRY(IE, isfx, SHMX_U8, u8)   \
-	CAST_ENTRY(IE, isfx, SHMX_U16, u16)                                 \
-	CAST_ENTRY(IE, isfx, SHMX_U32, u32)                                 \
-	CAST_ENTRY(IE, isfx, SHMX_U64, u64)                                 \
-	CAST_ENTRY(IE, isfx, SHMX_F32, f32) CAST_ENTRY(IE, isfx, SHMX_F64, f64)
-
-static shmx__map_fn *const cast_fns[SHMX_DTYPE_COUNT][SHMX_DTYPE_COUNT] = {
-	SHMX__ALL(CAST_ENTRIES)
+/* cast_fns[in][out]: map_tmpl.h's row cast_row_<in> of the loops
+ * cast_<in>_<out> */
+static shmx__map_fn *const (*const cast_fns[SHMX_DTYPE_COUNT])
+	[SHMX_DTYPE_COUNT] = {
+	SHMX__TABLE_INT(cast_row) SHMX__TABLE_FLOAT(cast_row)
 };
 
 static int cast_prepare(struct shmx__kstate *job, struct shmx_error *err)
@@ -119,7 +116,7 @@ static void cast_chunk(const struct shmx__kstate *job, const void *in,
 {
 	(void)row0;
 	(void)partial;
-	shmx__map_apply(cast_fns[job->in_dtype][job->out_dtype], job, in,
+	shmx__map_apply((*cast_fns[job->in_dtype])[job->out_dtype], job, in,
 			nrows, out);
 }
 

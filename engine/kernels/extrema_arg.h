@@ -3,13 +3,13 @@
  * each_int.h / each_float.h (T, SFX) with
  *   DIR   min or max
  *   KIND  int (integers) or prop (floats): the comparisons STRICT_<DIR>_
- *         <KIND> and FIRST_<KIND>, and ext_<DIR>_<KIND>_<SFX>_run for the
- *         best of each block
+ *         <KIND> (as CMP) and FIRST_<KIND>, and ext_<DIR>_<KIND>_<SFX>_run
+ *         for the best of each block
  * It defines arg_<DIR>_<SFX>_{run,all,rows,cols,merge_all,merge_cols} and
  * the struct shmx__red_impl arg_<DIR>_<SFX>.
  */
 #define F(x) SHMX__NAME4(arg, DIR, SFX, x)
-#define STRICT SHMX__NAME3(STRICT, DIR, KIND)
+#define CMP SHMX__NAME3(STRICT, DIR, KIND)
 #define FIRST SHMX__CAT(FIRST_, KIND)
 #define EXT_RUN SHMX__CAT(SHMX__NAME4(ext, DIR, KIND, SFX), _run)
 
@@ -20,7 +20,7 @@ static uint64_t F(run)(const T *x, uint64_t n, T *val)
 	T best = x[0];
 
 	for (uint64_t j = 1; n < 2 * WIDTH(T) && j < n; j++) {
-		if (STRICT(x[j], best)) {
+		if (CMP(x[j], best)) {
 			best = x[j]; /* a short row: one pass */
 			best_i = j;
 		}
@@ -30,7 +30,7 @@ static uint64_t F(run)(const T *x, uint64_t n, T *val)
 		T v = EXT_RUN(x + b, m);
 		uint64_t j = 0;
 
-		if (b && !STRICT(v, best))
+		if (b && !CMP(v, best))
 			continue;
 		FIRST(x + b, v, j);
 		best = v;
@@ -77,7 +77,7 @@ static void F(cols)(const struct shmx__red_op *op, const void *x,
 		p += cols;
 		for (uint64_t c = 0; c < cols; c++) {
 			T v = p[c], a = val[c];
-			int b = STRICT(v, a);
+			int b = CMP(v, a);
 
 			val[c] = b ? v : a;
 			idx[c] = b ? (int64_t)(row0 + r) : idx[c];
@@ -85,24 +85,14 @@ static void F(cols)(const struct shmx__red_op *op, const void *x,
 	}
 }
 
-#define MNAME SHMX__NAME3(arg, DIR, SFX)
-#define MCMP STRICT
 #define MIDX 1
 #include "kernels/extrema_merge.h"
-#undef MNAME
-#undef MCMP
 #undef MIDX
 
-static const struct shmx__red_impl SHMX__NAME3(arg, DIR, SFX) = {
-	.col_bytes = 16,
-	.all = F(all),
-	.rows = F(rows),
-	.cols = F(cols),
-	.merge_all = F(merge_all),
-	.merge_cols = F(merge_cols),
-};
+SHMX__RED_IMPL(SHMX__NAME3(arg, DIR, SFX), 16, F(merge_all),
+	       F(merge_cols));
 
 #undef F
-#undef STRICT
+#undef CMP
 #undef FIRST
 #undef EXT_RUN

@@ -2,19 +2,19 @@
  * nanmin or nanmax loops of one element type, included by extrema.c
  * through each_int.h / each_float.h (T, SFX) with
  *   VAR  min_int, max_int (integers), min_prop, max_prop, min_skip or
- *        max_skip (floats): the comparison BETTER_<VAR>
+ *        max_skip (floats): the comparison BETTER_<VAR> (as CMP)
  * It defines ext_<VAR>_<SFX>_{fold,run,all,rows,cols,merge_all,
  * merge_cols} and the struct shmx__red_impl ext_<VAR>_<SFX>.
  */
 #define F(x) SHMX__NAME4(ext, VAR, SFX, x)
-#define BETTER SHMX__CAT(BETTER_, VAR)
+#define CMP SHMX__CAT(BETTER_, VAR)
 
 NOIPA static void F(fold)(const T *x, uint64_t nrows, uint64_t cols, T *acc)
 {
 	for (uint64_t r = 0; r < nrows; r++, x += cols)
 		for (uint64_t c = 0; c < cols; c++) {
 			T v = x[c], a = acc[c];
-			acc[c] = BETTER(v, a) ? v : a;
+			acc[c] = CMP(v, a) ? v : a;
 		}
 }
 
@@ -32,11 +32,11 @@ static T F(run)(const T *x, uint64_t n)
 		F(fold)(x + w, n / w - 1, w, acc);
 		best = acc[0];
 		for (uint64_t j = 1; j < w; j++)
-			best = BETTER(acc[j], best) ? acc[j] : best;
+			best = CMP(acc[j], best) ? acc[j] : best;
 		i = n / w * w;
 	}
 	for (; i < n; i++)
-		best = BETTER(x[i], best) ? x[i] : best;
+		best = CMP(x[i], best) ? x[i] : best;
 	return best;
 }
 
@@ -72,22 +72,12 @@ static void F(cols)(const struct shmx__red_op *op, const void *x,
 	F(fold)((const T *)x + cols, nrows - 1, cols, acc);
 }
 
-#define MNAME SHMX__NAME3(ext, VAR, SFX)
-#define MCMP BETTER
 #define MIDX 0
 #include "kernels/extrema_merge.h"
-#undef MNAME
-#undef MCMP
 #undef MIDX
 
-static const struct shmx__red_impl SHMX__NAME3(ext, VAR, SFX) = {
-	.col_bytes = 8,
-	.all = F(all),
-	.rows = F(rows),
-	.cols = F(cols),
-	.merge_all = F(merge_all),
-	.merge_cols = F(merge_cols),
-};
+SHMX__RED_IMPL(SHMX__NAME3(ext, VAR, SFX), 8, F(merge_all),
+	       F(merge_cols));
 
 #undef F
-#undef BETTER
+#undef CMP

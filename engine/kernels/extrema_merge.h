@@ -1,16 +1,14 @@
 /* engine/kernels/extrema_merge.h - a template (no include guard): the
  * merges of one extremum, included by extrema_ext.h and extrema_arg.h
- * with T and
- *   MNAME  the prefix of the names: <MNAME>_merge_all, <MNAME>_merge_cols
- *   MCMP   the comparison CMP(v, a): "v replaces a"
+ * with T, the names F(merge_all) and F(merge_cols), the comparison
+ * CMP(v, a): "v replaces a", and
  *   MIDX   0: the result is the value (COLS slot array 0: values);
  *          1: its index (slot arrays 0: indices as i64, 1: values)
- * The best over the chunks' states by MCMP, as in one pass, since chunks
- * come in order and MCMP keeps the earlier of equals.
+ * The best over the chunks' states by CMP, as in one pass, since chunks
+ * come in order and CMP keeps the earlier of equals.
  */
-static void SHMX__CAT(MNAME, _merge_all)(const struct shmx__red_op *op,
-					 const char *slots, size_t stride,
-					 uint64_t nchunks, void *out)
+static void F(merge_all)(const struct shmx__red_op *op, const char *slots,
+			 size_t stride, uint64_t nchunks, void *out)
 {
 	int have = 0;
 	int64_t best_i = 0;
@@ -21,7 +19,7 @@ static void SHMX__CAT(MNAME, _merge_all)(const struct shmx__red_op *op,
 		const EXT_STATE(T) *st =
 			(const void *)(slots + i * stride);
 
-		if (st->n && (!have || MCMP(st->val, best))) {
+		if (st->n && (!have || CMP(st->val, best))) {
 			best = st->val;
 			best_i = MIDX ? st->idx : 0;
 		}
@@ -33,10 +31,9 @@ static void SHMX__CAT(MNAME, _merge_all)(const struct shmx__red_op *op,
 		*(T *)out = best;
 }
 
-static void SHMX__CAT(MNAME, _merge_cols)(const struct shmx__red_op *op,
-					  const char *slots, size_t stride,
-					  uint64_t nchunks, uint64_t cols,
-					  void *out)
+static void F(merge_cols)(const struct shmx__red_op *op, const char *slots,
+			  size_t stride, uint64_t nchunks, uint64_t cols,
+			  void *out)
 {
 	(void)op;
 	for (uint64_t c = 0; c < cols; c++) {
@@ -51,7 +48,7 @@ static void SHMX__CAT(MNAME, _merge_cols)(const struct shmx__red_op *op,
 
 			if (!shmx__slot_nrows_c(slot))
 				continue;
-			if (!have || MCMP(val[c], best)) {
+			if (!have || CMP(val[c], best)) {
 				best = val[c];
 				best_i = MIDX ? ((const int64_t *)
 						 shmx__slot_array_c(slot, cols,

@@ -75,15 +75,9 @@ int shmx__map_set_out(struct shmx__kstate *job, enum shmx_dtype t)
 #undef SHMX__MAP_ARITH
 #undef SHMX__TEMPLATE
 
-static shmx__map_fn *const square_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(square) SHMX__TABLE_FLOAT(square)
-};
-static shmx__map_fn *const abs_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(abs) SHMX__TABLE_FLOAT(abs)
-};
-static shmx__map_fn *const neg_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(neg) SHMX__TABLE_FLOAT(neg)
-};
+SHMX__MAP_FNS(square);
+SHMX__MAP_FNS(abs);
+SHMX__MAP_FNS(neg);
 
 /* ---- sqrt, exp, log: a float result ------------------------------------ */
 
@@ -100,30 +94,16 @@ static enum shmx_dtype float_of(enum shmx_dtype t)
 	}
 }
 
-static shmx__map_fn *const sqrt_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(sqrt) SHMX__TABLE_FLOAT(sqrt)
-};
-static shmx__map_fn *const exp_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(exp) SHMX__TABLE_FLOAT(exp)
-};
-static shmx__map_fn *const log_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(log) SHMX__TABLE_FLOAT(log)
-};
+SHMX__MAP_FNS(sqrt);
+SHMX__MAP_FNS(exp);
+SHMX__MAP_FNS(log);
 
 /* ---- scale:K, add:K ---------------------------------------------------- */
 
-static shmx__map_fn *const scale_int_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(scale_int)
-};
-static shmx__map_fn *const add_int_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(add_int)
-};
-static shmx__map_fn *const scale_flt_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(scale_flt) SHMX__TABLE_FLOAT(scale_flt)
-};
-static shmx__map_fn *const add_flt_fns[SHMX_DTYPE_COUNT] = {
-	SHMX__TABLE_INT(add_flt) SHMX__TABLE_FLOAT(add_flt)
-};
+SHMX__MAP_FNS_INT(scale_int);
+SHMX__MAP_FNS_INT(add_int);
+SHMX__MAP_FNS(scale_flt);
+SHMX__MAP_FNS(add_flt);
 
 /* ---- prepare and chunk ------------------------------------------------- */
 
@@ -176,34 +156,27 @@ static shmx__map_fn *arith_fn(const struct shmx__kstate *job,
 #define scale_prepare arith_prepare
 #define add_prepare arith_prepare
 
-#define DEFINE_TABLE_CHUNK(id)                                              \
+/* id_chunk: the loop pick(job, id) gives, on the chunk (TABLE_FN: the
+ * one of the input's dtype, ARITH_FN: arith_fn's) */
+#define TABLE_FN(job, id) id##_fns[(job)->in_dtype]
+#define ARITH_FN(job, id) arith_fn(job, id##_int_fns, id##_flt_fns)
+#define DEFINE_CHUNK(id, pick)                                              \
 	static void id##_chunk(const struct shmx__kstate *job, const void *in, \
 			       uint64_t row0, uint64_t nrows, void *out,    \
 			       void *partial)                               \
 	{                                                                   \
 		(void)row0;                                                 \
 		(void)partial;                                              \
-		shmx__map_apply(id##_fns[job->in_dtype], job, in, nrows,    \
-				out);                                       \
+		shmx__map_apply(pick(job, id), job, in, nrows, out);        \
 	}
-#define DEFINE_ARITH_CHUNK(id)                                              \
-	static void id##_chunk(const struct shmx__kstate *job, const void *in, \
-			       uint64_t row0, uint64_t nrows, void *out,    \
-			       void *partial)                               \
-	{                                                                   \
-		(void)row0;                                                 \
-		(void)partial;                                              \
-		shmx__map_apply(arith_fn(job, id##_int_fns, id##_flt_fns),  \
-				job, in, nrows, out);                       \
-	}
-DEFINE_TABLE_CHUNK(square)
-DEFINE_TABLE_CHUNK(abs)
-DEFINE_TABLE_CHUNK(neg)
-DEFINE_TABLE_CHUNK(sqrt)
-DEFINE_TABLE_CHUNK(exp)
-DEFINE_TABLE_CHUNK(log)
-DEFINE_ARITH_CHUNK(scale)
-DEFINE_ARITH_CHUNK(add)
+DEFINE_CHUNK(square, TABLE_FN)
+DEFINE_CHUNK(abs, TABLE_FN)
+DEFINE_CHUNK(neg, TABLE_FN)
+DEFINE_CHUNK(sqrt, TABLE_FN)
+DEFINE_CHUNK(exp, TABLE_FN)
+DEFINE_CHUNK(log, TABLE_FN)
+DEFINE_CHUNK(scale, ARITH_FN)
+DEFINE_CHUNK(add, ARITH_FN)
 
 SHMX__MAP_KERNEL(square, 0, 0);
 SHMX__MAP_KERNEL(abs, 0, 0);

@@ -17,6 +17,32 @@
 typedef void shmx__map_fn(const struct shmx__kstate *job, const void *in,
 			  void *out, uint64_t n);
 
+/* In map_tmpl.h (T the input's C type): the shmx__map_fn NAME, the loop
+ * every map shares, o[i] = F(a[i], k, k2), with OT the output's C type
+ * and k = K, k2 = K2 (KTs from job->args: scale's K, clip's two bounds)
+ * read once before it.  F is an ordinary static inline function, where
+ * gdb and gcov see each op's line. */
+#define SHMX__MAP_LOOP(name, f, OT, KT, kinit, k2init)                      \
+	static void name(const struct shmx__kstate *job, const void *in,    \
+			 void *out, uint64_t n)                             \
+	{                                                                   \
+		const T *a = in;                                            \
+		OT *o = out;                                                \
+		const KT k = kinit, k2 = k2init;                            \
+		(void)job;                                                  \
+		for (uint64_t i = 0; i < n; i++)                            \
+			o[i] = f(a[i], k, k2);                              \
+	}
+
+/* The static table op_fns[input dtype] of map_tmpl.h's op_<sfx> loops,
+ * for every dtype or (_INT) the integers only. */
+#define SHMX__MAP_FNS(op)                                                   \
+	static shmx__map_fn *const op##_fns[SHMX_DTYPE_COUNT] = {           \
+		SHMX__TABLE_INT(op) SHMX__TABLE_FLOAT(op) }
+#define SHMX__MAP_FNS_INT(op)                                               \
+	static shmx__map_fn *const op##_fns[SHMX_DTYPE_COUNT] = {           \
+		SHMX__TABLE_INT(op) }
+
 /* Run fn on a chunk: nrows rows of in_rows into out (the chunk's first
  * output row). */
 void shmx__map_apply(shmx__map_fn *fn, const struct shmx__kstate *job,

@@ -6,295 +6,85 @@
  *                      scale_int_, add_int_, scale_flt_, add_flt_<SFX>
  *   SHMX__MAP_SAT      convert.c's sat_<SFX>, integers only
  *   SHMX__MAP_CONVERT  convert.c's: clip_int_, clip_flt_<SFX> and
- *                      cast_<SFX>_<out> for every output dtype
- * defined.  Every loop reads in[i] before it writes out[i] and touches
- * nothing else, so out may be in (--in-place).
+ *                      cast_<SFX>_<out> for every output dtype, in
+ *                      the table cast_row_<SFX>[out]
+ * defined.  Each op is an ordinary static inline element function
+ * <op>_1_<SFX>(v, k, k2) (E1 opens it), stamped into map.h's one loop by
+ * MAP(op, result type, type of k and k2, their values): every loop reads
+ * in[i] before it writes out[i] and touches nothing else, so out may be in
+ * (--in-place).
  */
+#define MAP(op, OT, KT, kinit, k2init)                                      \
+	SHMX__MAP_LOOP(SHMX__CAT(op##_, SFX), SHMX__CAT(op##_1_, SFX), OT, \
+		       KT, kinit, k2init)
+#define UNUSED __attribute__((unused))
+#define E1(op, OT, KT)                                                      \
+	static inline OT SHMX__CAT(op##_1_, SFX)(T v, UNUSED KT k,         \
+						 UNUSED KT k2)
+
 #ifdef SHMX__MAP_ARITH
+/* sqrt, exp, log: f32 results for f32 and 8, 16-bit integers, f64 for
+ * the rest (FR, with MATH(f) the libm function of that type) */
+#if SMALL
+#define FR float
+#define MATH(fn) fn##f
+#else
+#define FR double
+#define MATH(fn) fn
+#endif
 
 #if !FLOAT
 /* integers wrap as numpy's: computed in U, converted back */
-static void SHMX__CAT(square_, SFX)(const struct shmx__kstate *job,
-				    const void *in, void *out, uint64_t n)
+E1(square, T, U) { return (T)((U)v * (U)v); }
+MAP(square, T, U, 0, 0)
+E1(neg, T, U) { return (T)((U)0 - (U)v); }
+MAP(neg, T, U, 0, 0)
+E1(abs, T, U)
 {
-	const T *a = in;
-	T *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (T)((U)v * (U)v);
-	}
-}
-
-static void SHMX__CAT(neg_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (T)((U)0 - (U)v);
-	}
-}
-
 #if SIGNED
-static void SHMX__CAT(abs_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = v < 0 ? (T)((U)0 - (U)v) : v;
-	}
-}
-
+	return v < 0 ? (T)((U)0 - (U)v) : v;
 #else
-static void SHMX__CAT(abs_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = v;
-	}
-}
-
+	return v;
 #endif
+}
+MAP(abs, T, U, 0, 0)
+
 /* an integer K, a value of T (prepare checked): its bits modulo 2^bits */
-static void SHMX__CAT(scale_int_, SFX)(const struct shmx__kstate *job,
-				       const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-	const U k = (U)(uint64_t)job->args.i[0];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (T)((U)v * k);
-	}
-}
-
-static void SHMX__CAT(add_int_, SFX)(const struct shmx__kstate *job,
-				     const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-	const U k = (U)(uint64_t)job->args.i[0];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (T)((U)v + k);
-	}
-}
+E1(scale_int, T, U) { return (T)((U)v * k); }
+MAP(scale_int, T, U, (U)(uint64_t)job->args.i[0], 0)
+E1(add_int, T, U) { return (T)((U)v + k); }
+MAP(add_int, T, U, (U)(uint64_t)job->args.i[0], 0)
 
 /* a float K: an f64 result */
-static void SHMX__CAT(scale_flt_, SFX)(const struct shmx__kstate *job,
-				       const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	double *o = out;
-	const double k = job->args.f[0];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (double)v * k;
-	}
-}
-
-static void SHMX__CAT(add_flt_, SFX)(const struct shmx__kstate *job,
-				     const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	double *o = out;
-	const double k = job->args.f[0];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (double)v + k;
-	}
-}
+E1(scale_flt, double, double) { return (double)v * k; }
+MAP(scale_flt, double, double, job->args.f[0], 0)
+E1(add_flt, double, double) { return (double)v + k; }
+MAP(add_flt, double, double, job->args.f[0], 0)
 
 #else
-static void SHMX__CAT(square_, SFX)(const struct shmx__kstate *job,
-				    const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
+E1(square, T, int) { return v * v; }
+MAP(square, T, int, 0, 0)
+E1(neg, T, int) { return -v; }
+MAP(neg, T, int, 0, 0)
+E1(abs, T, int) { return MATH(fabs)(v); }
+MAP(abs, T, int, 0, 0)
 
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = v * v;
-	}
-}
-
-static void SHMX__CAT(neg_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = -v;
-	}
-}
-
-#if SMALL
-static void SHMX__CAT(abs_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = fabsf(v);
-	}
-}
-
-#else
-static void SHMX__CAT(abs_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = fabs(v);
-	}
-}
-
-#endif
 /* K rounded to T first, as numpy does for f32 */
-static void SHMX__CAT(scale_flt_, SFX)(const struct shmx__kstate *job,
-				       const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-	const T k = (T)job->args.f[0];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = v * k;
-	}
-}
-
-static void SHMX__CAT(add_flt_, SFX)(const struct shmx__kstate *job,
-				     const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-	const T k = (T)job->args.f[0];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = v + k;
-	}
-}
+E1(scale_flt, T, T) { return v * k; }
+MAP(scale_flt, T, T, (T)job->args.f[0], 0)
+E1(add_flt, T, T) { return v + k; }
+MAP(add_flt, T, T, (T)job->args.f[0], 0)
 
 #endif
-#if SMALL
-/* f32 results for f32 and 8, 16-bit integers, f64 for the rest */
-static void SHMX__CAT(sqrt_, SFX)(const struct shmx__kstate *job,
-				  const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	float *o = out;
+E1(sqrt, FR, int) { return MATH(sqrt)((FR)v); }
+E1(exp, FR, int) { return MATH(exp)((FR)v); }
+E1(log, FR, int) { return MATH(log)((FR)v); }
+MAP(sqrt, FR, int, 0, 0)
+MAP(exp, FR, int, 0, 0)
+MAP(log, FR, int, 0, 0)
 
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = sqrtf((float)v);
-	}
-}
-
-static void SHMX__CAT(exp_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	float *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = expf((float)v);
-	}
-}
-
-static void SHMX__CAT(log_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	float *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = logf((float)v);
-	}
-}
-
-#else
-static void SHMX__CAT(sqrt_, SFX)(const struct shmx__kstate *job,
-				  const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	double *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = sqrt((double)v);
-	}
-}
-
-static void SHMX__CAT(exp_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	double *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = exp((double)v);
-	}
-}
-
-static void SHMX__CAT(log_, SFX)(const struct shmx__kstate *job,
-				 const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	double *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = log((double)v);
-	}
-}
-
-#endif
+#undef FR
+#undef MATH
 #endif /* SHMX__MAP_ARITH */
 #ifdef SHMX__MAP_SAT
 /* A double to T, saturating where C's conversion would be UB.  Below the
@@ -314,196 +104,63 @@ static inline T SHMX__CAT(sat_, SFX)(double v)
 }
 #endif /* SHMX__MAP_SAT */
 #ifdef SHMX__MAP_CONVERT
+/* clip's element: v < lo gives lo, v > hi gives hi, anything else (NaN
+ * too) stays.  Statements, not nested ?:, which gcc 12 vectorises to
+ * minpd/maxpd only when the loop has them in place. */
+static inline T SHMX__CAT(clamp_, SFX)(T v, T lo, T hi)
+{
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return v;
+}
 
 #if !FLOAT
 /* integer bounds, saturated to T */
-static void SHMX__CAT(clip_int_, SFX)(const struct shmx__kstate *job,
-				      const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-	const T lo = (T)shmx__arg_saturate(&job->args, 0, E);
-	const T hi = (T)shmx__arg_saturate(&job->args, 1, E);
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CLAMP(v, lo, hi);
-	}
-}
+SHMX__MAP_LOOP(SHMX__CAT(clip_int_, SFX), SHMX__CAT(clamp_, SFX), T, T,
+	       (T)shmx__arg_saturate(&job->args, 0, E),
+	       (T)shmx__arg_saturate(&job->args, 1, E))
 
 /* float bounds: an f64 result */
-static void SHMX__CAT(clip_flt_, SFX)(const struct shmx__kstate *job,
-				      const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	double *o = out;
-	const double lo = job->args.f[0];
-	const double hi = job->args.f[1];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CLAMP((double)v, lo, hi);
-	}
-}
+E1(clip_flt, double, double) { return clamp_f64_((double)v, k, k2); }
+MAP(clip_flt, double, double, job->args.f[0], job->args.f[1])
 
 #else
 /* bounds rounded to T, as numpy does */
-static void SHMX__CAT(clip_flt_, SFX)(const struct shmx__kstate *job,
-				      const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	T *o = out;
-	const T lo = (T)job->args.f[0];
-	const T hi = (T)job->args.f[1];
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CLAMP(v, lo, hi);
-	}
-}
+SHMX__MAP_LOOP(SHMX__CAT(clip_flt_, SFX), SHMX__CAT(clamp_, SFX), T, T,
+	       (T)job->args.f[0], (T)job->args.f[1])
 
 #endif
-/* casts: integer -> integer wraps modulo 2^bits (through uint64_t),
- * float -> integer saturates (sat_<out>), anything -> float converts */
+/* cast_<SFX>_<osfx>, one per output dtype (ops.h's lists): integer ->
+ * integer wraps modulo 2^bits (through uint64_t), float -> integer
+ * saturates (sat_<osfx>), anything -> float converts */
 #if FLOAT
-#define CAST_TO_INT(v, osfx, TO) (SHMX__CAT(sat_, osfx)((double)(v)))
+#define TO_INT(v, osfx, TO) (SHMX__CAT(sat_, osfx)((double)(v)))
 #else
-#define CAST_TO_INT(v, osfx, TO) ((TO)(uint64_t)(v))
+#define TO_INT(v, osfx, TO) ((TO)(uint64_t)(v))
 #endif
+#define TO_FLT(v, osfx, TO) ((TO)(v))
+#define CAST(osfx, TO, conv)                                                \
+	E1(cast_##osfx, TO, int) { return conv(v, osfx, TO); }              \
+	SHMX__MAP_LOOP(SHMX__NAME3(cast, SFX, osfx),                        \
+		       SHMX__CAT(cast_##osfx##_1_, SFX), TO, int, 0, 0)
+#define CAST_INT(OE, osfx, TO) CAST(osfx, TO, TO_INT)
+#define CAST_FLT(OE, osfx, TO) CAST(osfx, TO, TO_FLT)
+SHMX__INT(CAST_INT)
+SHMX__FLOAT(CAST_FLT)
+#define CAST_ROW(OE, osfx, TO) [OE] = SHMX__NAME3(cast, SFX, osfx),
+static shmx__map_fn *const SHMX__CAT(cast_row_, SFX)[SHMX_DTYPE_COUNT] = {
+	SHMX__ALL(CAST_ROW)
+};
 
-static void SHMX__NAME3(cast, SFX, i8)(const struct shmx__kstate *job,
-				       const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	int8_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, i8, int8_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, i16)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	int16_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, i16, int16_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, i32)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	int32_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, i32, int32_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, i64)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	int64_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, i64, int64_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, u8)(const struct shmx__kstate *job,
-				       const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	uint8_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, u8, uint8_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, u16)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	uint16_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, u16, uint16_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, u32)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	uint32_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, u32, uint32_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, u64)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	uint64_t *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = CAST_TO_INT(v, u64, uint64_t);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, f32)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	float *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (float)(v);
-	}
-}
-
-static void SHMX__NAME3(cast, SFX, f64)(const struct shmx__kstate *job,
-					const void *in, void *out, uint64_t n)
-{
-	const T *a = in;
-	double *o = out;
-
-	(void)job;
-	for (uint64_t i = 0; i < n; i++) {
-		T v = a[i];
-		o[i] = (double)(v);
-	}
-}
-
-#undef CAST_TO_INT
-
+#undef TO_INT
+#undef TO_FLT
+#undef CAST
+#undef CAST_INT
+#undef CAST_FLT
+#undef CAST_ROW
 #endif /* SHMX__MAP_CONVERT */
+#undef MAP
+#undef E1
+#undef UNUSED

@@ -24,13 +24,7 @@ static struct shmx__mom F(run)(const T *x, uint64_t n)
 	return a;
 }
 
-static void F(all)(const struct shmx__red_op *op, const void *x, uint64_t n,
-		   uint64_t index0, void *slot)
-{
-	(void)op;
-	(void)index0;
-	*(struct shmx__mom *)slot = F(run)(x, n);
-}
+SHMX__RED_ALL(struct shmx__mom)
 
 /* Short rows are widened a batch at a time (one long vectorised
  * loop, not one per row), then done as f64 blocks. */
@@ -105,14 +99,8 @@ static void F(cols)(const struct shmx__red_op *op, const void *x,
 	}
 }
 
-static const struct shmx__red_impl SHMX__NAME3(mom, TERM, SFX) = {
-	.col_bytes = 4 * 8,
-	.all = F(all),
-	.rows = F(rows),
-	.cols = F(cols),
-	.merge_all = SHMX__CAT(mom_merge_all_, TF),
-	.merge_cols = SHMX__CAT(mom_merge_cols_, TF),
-};
+SHMX__RED_IMPL(SHMX__NAME3(mom, TERM, SFX), 4 * 8,
+	       SHMX__CAT(mom_merge_all_, TF), SHMX__CAT(mom_merge_cols_, TF));
 
 #undef F
 #undef WIDEN

@@ -27,20 +27,26 @@
 	X(cast, "cast:DTYPE", DTYPE)
 
 /* X(ENUM, suffix, C type), by kind, so each file can stamp out what it
- * needs per dtype: SHMX__SINT(DEFINE_FOO) defines foo for i8 .. i64. */
-#define SHMX__SINT(X)                                                    \
-	X(SHMX_I8, i8, int8_t)                                           \
-	X(SHMX_I16, i16, int16_t)                                        \
-	X(SHMX_I32, i32, int32_t)                                        \
-	X(SHMX_I64, i64, int64_t)
-#define SHMX__UINT(X)                                                    \
-	X(SHMX_U8, u8, uint8_t)                                          \
-	X(SHMX_U16, u16, uint16_t)                                       \
-	X(SHMX_U32, u32, uint32_t)                                       \
-	X(SHMX_U64, u64, uint64_t)
-#define SHMX__FLOAT(X)                                                   \
-	X(SHMX_F32, f32, float)                                          \
-	X(SHMX_F64, f64, double)
+ * needs per dtype: SHMX__SINT(DEFINE_FOO) defines foo for i8 .. i64.
+ * The lists are written once, as SHMX__<KIND>_P(X, p): X(p, ENUM, suffix,
+ * C type), p passed through (the tables below pass their prefix). */
+#define SHMX__SINT_P(X, p)                                               \
+	X(p, SHMX_I8, i8, int8_t)                                        \
+	X(p, SHMX_I16, i16, int16_t)                                     \
+	X(p, SHMX_I32, i32, int32_t)                                     \
+	X(p, SHMX_I64, i64, int64_t)
+#define SHMX__UINT_P(X, p)                                               \
+	X(p, SHMX_U8, u8, uint8_t)                                       \
+	X(p, SHMX_U16, u16, uint16_t)                                    \
+	X(p, SHMX_U32, u32, uint32_t)                                    \
+	X(p, SHMX_U64, u64, uint64_t)
+#define SHMX__FLOAT_P(X, p)                                              \
+	X(p, SHMX_F32, f32, float)                                       \
+	X(p, SHMX_F64, f64, double)
+#define SHMX__CALL_P(X, E, sfx, T) X(E, sfx, T)
+#define SHMX__SINT(X) SHMX__SINT_P(SHMX__CALL_P, X)
+#define SHMX__UINT(X) SHMX__UINT_P(SHMX__CALL_P, X)
+#define SHMX__FLOAT(X) SHMX__FLOAT_P(SHMX__CALL_P, X)
 #define SHMX__INT(X) SHMX__SINT(X) SHMX__UINT(X)
 #define SHMX__ALL(X) SHMX__INT(X) SHMX__FLOAT(X)
 
@@ -55,21 +61,11 @@
 
 /* Designated initialisers [SHMX_I8] = &prefix_i8, ... for per-dtype
  * tables. */
-#define SHMX__TABLE_ENTRY(prefix, E, sfx) [E] = &prefix##_##sfx,
-#define SHMX__TABLE_SINT(prefix)                                          \
-	SHMX__TABLE_ENTRY(prefix, SHMX_I8, i8)                            \
-	SHMX__TABLE_ENTRY(prefix, SHMX_I16, i16)                          \
-	SHMX__TABLE_ENTRY(prefix, SHMX_I32, i32)                          \
-	SHMX__TABLE_ENTRY(prefix, SHMX_I64, i64)
-#define SHMX__TABLE_UINT(prefix)                                          \
-	SHMX__TABLE_ENTRY(prefix, SHMX_U8, u8)                            \
-	SHMX__TABLE_ENTRY(prefix, SHMX_U16, u16)                          \
-	SHMX__TABLE_ENTRY(prefix, SHMX_U32, u32)                          \
-	SHMX__TABLE_ENTRY(prefix, SHMX_U64, u64)
-#define SHMX__TABLE_FLOAT(prefix)                                         \
-	SHMX__TABLE_ENTRY(prefix, SHMX_F32, f32)                          \
-	SHMX__TABLE_ENTRY(prefix, SHMX_F64, f64)
-#define SHMX__TABLE_INT(prefix) SHMX__TABLE_SINT(prefix) SHMX__TABLE_UINT(prefix)
+#define SHMX__TABLE_ENTRY(prefix, E, sfx, T) [E] = &prefix##_##sfx,
+#define SHMX__TABLE_SINT(p) SHMX__SINT_P(SHMX__TABLE_ENTRY, p)
+#define SHMX__TABLE_UINT(p) SHMX__UINT_P(SHMX__TABLE_ENTRY, p)
+#define SHMX__TABLE_FLOAT(p) SHMX__FLOAT_P(SHMX__TABLE_ENTRY, p)
+#define SHMX__TABLE_INT(p) SHMX__TABLE_SINT(p) SHMX__TABLE_UINT(p)
 
 #define SHMX__DECLARE_REDUCTION(op) extern const struct shmx_kernel shmx__k_##op;
 #define SHMX__DECLARE_MAP(op, form, args) extern const struct shmx_kernel shmx__k_##op;

@@ -55,6 +55,25 @@ struct shmx__red_impl {
 			   void *out);
 };
 
+/* In a reduction template whose F(run)(x, n) gives a whole STATE: F(all),
+ * x[0..n) into the slot. */
+#define SHMX__RED_ALL(state)                                              \
+	static void F(all)(const struct shmx__red_op *op, const void *x,  \
+			   uint64_t n, uint64_t index0, void *slot)       \
+	{                                                                 \
+		(void)op;                                                 \
+		(void)index0;                                             \
+		*(state *)slot = F(run)(x, n);                            \
+	}
+
+/* In a reduction template whose F(x) names its loops: the struct
+ * shmx__red_impl NAME of F(all), F(rows), F(cols) and the merges MALL,
+ * MCOLS, with BYTES of AXIS_COLS state per column. */
+#define SHMX__RED_IMPL(name, bytes, mall, mcols)                          \
+	static const struct shmx__red_impl name = {                       \
+		.col_bytes = (bytes), .all = F(all), .rows = F(rows),     \
+		.cols = F(cols), .merge_all = (mall), .merge_cols = (mcols) }
+
 /* The result dtype, numpy 1.24 on x86-64 Linux. */
 enum shmx__red_result {
 	SHMX__RES_SUM,   /* signed -> i64, unsigned -> u64, floats keep */

@@ -170,25 +170,10 @@ static void fsum_cols_close(double *s, double *e, double *b, uint64_t cols)
 /* fsum_<term>_<sfx>: plain, sq and nan for floats, plain for integers
  * (means); f64 first: the others' rows() use its pairwise sums.  (The
  * order the definitions had as macros.) */
+#define SHMX__TEMPLATE "kernels/sum_fterms.h"
+#include "kernels/each_float.h"
+#undef SHMX__TEMPLATE
 #define SHMX__TEMPLATE "kernels/sum_float.h"
-#define TERM plain
-#include "kernels/each_f64.h"
-#undef TERM
-#define TERM sq
-#include "kernels/each_f64.h"
-#undef TERM
-#define TERM nan
-#include "kernels/each_f64.h"
-#undef TERM
-#define TERM plain
-#include "kernels/each_f32.h"
-#undef TERM
-#define TERM sq
-#include "kernels/each_f32.h"
-#undef TERM
-#define TERM nan
-#include "kernels/each_f32.h"
-#undef TERM
 #define TERM plain
 #include "kernels/each_int.h"
 #undef TERM

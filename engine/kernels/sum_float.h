@@ -109,14 +109,8 @@ static void F(merge_cols)(const struct shmx__red_op *op, const char *slots,
 	}
 }
 
-static const struct shmx__red_impl SHMX__NAME3(fsum, TERM, SFX) = {
-	.col_bytes = 4 * 8,
-	.all = F(all),
-	.rows = F(rows),
-	.cols = F(cols),
-	.merge_all = F(merge_all),
-	.merge_cols = F(merge_cols),
-};
+SHMX__RED_IMPL(SHMX__NAME3(fsum, TERM, SFX), 4 * 8, F(merge_all),
+	       F(merge_cols));
 
 #undef F
 #undef F64

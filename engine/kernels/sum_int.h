@@ -22,13 +22,7 @@ static uint64_t F(run)(const T *x, uint64_t n)
 	return s;
 }
 
-static void F(all)(const struct shmx__red_op *op, const void *x, uint64_t n,
-		   uint64_t index0, void *slot)
-{
-	(void)op;
-	(void)index0;
-	*(uint64_t *)slot = F(run)(x, n);
-}
+SHMX__RED_ALL(uint64_t)
 
 static void F(rows)(const struct shmx__red_op *op, const void *x,
 		    uint64_t nrows, uint64_t cols, void *out)
@@ -56,14 +50,8 @@ static void F(cols)(const struct shmx__red_op *op, const void *x,
 		}
 }
 
-static const struct shmx__red_impl SHMX__NAME3(isum, TERM, SFX) = {
-	.col_bytes = 8,
-	.all = F(all),
-	.rows = F(rows),
-	.cols = F(cols),
-	.merge_all = isum_merge_all,
-	.merge_cols = isum_merge_cols,
-};
+SHMX__RED_IMPL(SHMX__NAME3(isum, TERM, SFX), 8, isum_merge_all,
+	       isum_merge_cols);
 
 #undef F
 #undef ISUM_TERM
