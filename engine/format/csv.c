@@ -182,6 +182,7 @@ struct splitter {
 	size_t cap, nf;
 	size_t first, last; /* the open field's text: [first, last) */
 	int open;           /* a field is open (has text or was started) */
+	int text;           /* ... and first is where its text starts */
 };
 
 static void close_field(struct splitter *s)
@@ -191,14 +192,14 @@ static void close_field(struct splitter *s)
 		s->f[s->nf].len = s->last - s->first;
 	}
 	s->nf++;
-	s->open = 0;
+	s->open = s->text = 0;
 }
 
 /* Text at [i, i + 1) belongs to the open field (opening one if none). */
 static void take(struct splitter *s, size_t i)
 {
-	if (!s->open) {
-		s->open = 1;
+	if (!s->text) {
+		s->open = s->text = 1;
 		s->first = i;
 	}
 	s->last = i + 1;
@@ -208,7 +209,7 @@ static void take(struct splitter *s, size_t i)
  * (empty until text comes). */
 static void delimiter(struct splitter *s, size_t i)
 {
-	if (!s->open)
+	if (!s->text)
 		s->first = s->last = i;
 	close_field(s);
 	s->open = 1;
@@ -299,6 +300,7 @@ static enum shmx__csv_bad whole(const char *p, size_t n, int is_signed,
 	size_t i = 0;
 	int neg = 0;
 	uint64_t x = 0, lim;
+	int over = 0;
 
 	if (n && (p[0] == '+' || p[0] == '-'))
 		neg = p[i++] == '-';
@@ -314,11 +316,11 @@ static enum shmx__csv_bad whole(const char *p, size_t n, int is_signed,
 			return shmx__csv_is_number(p, n) ? SHMX__CSV_FRACTION
 							 : SHMX__CSV_NOT_NUMBER;
 		if (x > (UINT64_MAX - d) / 10)
-			x = UINT64_MAX; /* saturate: out of range below */
+			over = 1; /* out of any range: digits still checked */
 		else
 			x = x * 10 + d;
 	}
-	if (x > lim)
+	if (over || x > lim)
 		return SHMX__CSV_RANGE;
 	if (is_signed)
 		*(int64_t *)v = neg ? (int64_t)(0 - x) : (int64_t)x;
