@@ -373,6 +373,11 @@ static enum shmx__csv_bad integer(const char *p, size_t n, enum shmx_dtype t,
 	return SHMX__CSV_OK;
 }
 
+static int is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r'); /* \t \n \v \f \r */
+}
+
 /* A quoted field's text without its quotes (numbers have no "" inside:
  * one left is simply not a number). */
 static void strip_quotes(const char **p, size_t *n)
@@ -380,10 +385,11 @@ static void strip_quotes(const char **p, size_t *n)
 	if (*n >= 2 && (*p)[0] == '"' && (*p)[*n - 1] == '"') {
 		(*p)++;
 		*n -= 2;
-		/* blanks inside the quotes are blanks around the number */
-		while (*n && ((*p)[0] == ' ' || (*p)[0] == '\t'))
+		/* white space inside the quotes is dropped, as float()
+		 * drops it: line breaks included */
+		while (*n && is_space((*p)[0]))
 			(*p)++, (*n)--;
-		while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+		while (*n && is_space((*p)[*n - 1]))
 			(*n)--;
 	}
 }
