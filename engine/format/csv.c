@@ -143,6 +143,60 @@ static int matters(const struct lanes *L, int k)
 	return 0;
 }
 
+/* Whether p[0..n) holds a non-blank byte. */
+static int has_content(const struct shmx__csv_dialect *d, const char *p,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_blank(d, (unsigned char)p[i]))
+			return 1;
+	return 0;
+}
+
+/* The scan of a range without quotes or comment characters (most of
+ * them): every lane is OUT or CMT up to the first '\n' and OUT0 after
+ * it, but IN, which stays IN.  Line by line with memchr. */
+static void scan_plain(const struct shmx__csv_dialect *d, const char *p,
+		       size_t n, struct shmx__csv_span *s)
+{
+	const char *nl = memchr(p, '\n', n), *q;
+	uint64_t rows = 0, lines = 1;
+	size_t at, last;
+	int c0;
+
+	memset(s, 0, sizeof(*s));
+	for (int j = 0; j < SHMX__CSV_NSTATES; j++)
+		s->lane[j].end = (uint8_t)j;
+	if (!nl) { /* no record ends: only OUT0 can change, to OUT1 */
+		if (has_content(d, p, n))
+			s->lane[SHMX__CSV_OUT0].end = SHMX__CSV_OUT1;
+		return;
+	}
+	c0 = has_content(d, p, (size_t)(nl - p));
+	at = last = (size_t)(nl - p) + 1;
+	while (at < n && (q = memchr(p + at, '\n', n - at))) {
+		size_t len = (size_t)(q - p) - at;
+
+		rows += len && (!is_blank(d, (unsigned char)p[at]) ||
+				has_content(d, p + at, len));
+		lines++;
+		at = last = (size_t)(q - p) + 1;
+	}
+	for (int j = 0; j < SHMX__CSV_NSTATES; j++) {
+		struct shmx__csv_lane *l = &s->lane[j];
+		int first = j == SHMX__CSV_OUT1 || j == SHMX__CSV_CMT1 ||
+			    (j == SHMX__CSV_OUT0 && c0);
+
+		if (j == SHMX__CSV_IN)
+			continue;
+		l->rows = rows + (uint64_t)first;
+		l->last_end = last;
+		l->end = has_content(d, p + at, n - at) ? SHMX__CSV_OUT1
+							: SHMX__CSV_OUT0;
+	}
+	s->newlines = lines;
+}
+
 void shmx__csv_scan(const struct shmx__csv_dialect *d, const char *p,
 		    size_t n, struct shmx__csv_span *s)
 {
@@ -150,6 +204,10 @@ void shmx__csv_scan(const struct shmx__csv_dialect *d, const char *p,
 	struct lanes L;
 	uint64_t nl = 0;
 
+	if (!memchr(p, '"', n) && !(d->comment && memchr(p, d->comment, n))) {
+		scan_plain(d, p, n, s);
+		return;
+	}
 	classes(d, cls);
 	memset(&L, 0, sizeof(L));
 	L.ng = SHMX__CSV_NSTATES;
@@ -525,4 +583,61 @@ size_t shmx__csv_json_names(const struct shmx__csv_name *names, size_t n,
 #undef PUT
 	buf[o] = '\0';
 	return o;
+}
+
+/* ---- the fast path: a record of plain fields ----------------------------- */
+
+enum { F_TOKEN, F_BLANK, F_DELIM, F_NL, F_OTHER };
+
+void shmx__csv_fast_init(const struct shmx__csv_dialect *d,
+			 struct shmx__csv_fast *fz)
+{
+	for (int c = 0; c < 256; c++)
+		fz->stop[c] = is_blank(d, (unsigned char)c) ? F_BLANK : F_TOKEN;
+	fz->stop[(unsigned char)d->delim] = F_DELIM;
+	fz->stop['\n'] = F_NL;
+	fz->stop['"'] = F_OTHER;
+	if (d->comment)
+		fz->stop[(unsigned char)d->comment] = F_OTHER;
+	fz->ok = d->delim != ' ';
+}
+
+static size_t skip_blanks(const struct shmx__csv_fast *fz, const char *p,
+			  size_t n, size_t i)
+{
+	while (i < n && fz->stop[(unsigned char)p[i]] == F_BLANK)
+		i++;
+	return i;
+}
+
+int shmx__csv_fast_record(const struct shmx__csv_fast *fz, const char *p,
+			  size_t n, size_t at, enum shmx_dtype t, size_t ncols,
+			  char *out, size_t *next, int *had)
+{
+	size_t i = skip_blanks(fz, p, n, at), esize = shmx_dtype_size(t);
+
+	if (!fz->ok)
+		return 0;
+	if (i == n || p[i] == '\n') { /* a blank record */
+		*next = i < n ? i + 1 : n;
+		*had = 0;
+		return 1;
+	}
+	for (size_t j = 0; j < ncols; j++) {
+		size_t tok = i = skip_blanks(fz, p, n, i);
+		int k;
+
+		while (i < n && fz->stop[(unsigned char)p[i]] == F_TOKEN)
+			i++;
+		if (shmx__csv_value(p + tok, i - tok, t, out + j * esize))
+			return 0;
+		i = skip_blanks(fz, p, n, i);
+		k = i < n ? fz->stop[(unsigned char)p[i]] : F_NL;
+		if (k != (j + 1 < ncols ? F_DELIM : F_NL))
+			return 0;
+		i++;
+	}
+	*next = i < n ? i : n;
+	*had = 1;
+	return 1;
 }

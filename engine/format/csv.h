@@ -143,4 +143,21 @@ struct shmx__csv_name {
 size_t shmx__csv_json_names(const struct shmx__csv_name *names, size_t n,
 			    char *buf, size_t cap);
 
+/* The fast path of the parse: a record whose fields are plain tokens (no
+ * quote, no comment character, no blank inside a field) is read in one
+ * walk without splitting it first.  Its values are what
+ * shmx__csv_record + shmx__csv_value give (the same text is parsed);
+ * anything else, errors included, is left to them. */
+struct shmx__csv_fast {
+	unsigned char stop[256];
+	int ok;  /* not for the space delimiter */
+};
+void shmx__csv_fast_init(const struct shmx__csv_dialect *d,
+			 struct shmx__csv_fast *fz);
+/* 1: the record at `at` was read (*had: it was a row, its ncols values
+ * at out; *next: the next record), 0: take the general path. */
+int shmx__csv_fast_record(const struct shmx__csv_fast *fz, const char *p,
+			  size_t n, size_t at, enum shmx_dtype t, size_t ncols,
+			  char *out, size_t *next, int *had);
+
 #endif

@@ -12,7 +12,9 @@
  * end), its last state (in quotes at the end exactly when the serial
  * walk meets an unterminated quote, at a '"'); fields lie inside their
  * record, in order, apart; every float shmx accepts strtod reads whole
- * to the same bits, every i64 strtoll to the same value.
+ * to the same bits, every i64 strtoll to the same value; the parse's fast
+ * path, where it takes a record, ends it and reads its values as the
+ * general path does.
  */
 #include <errno.h>
 #include <math.h>
@@ -44,6 +46,10 @@ static void check_value(const char *p, size_t n)
 		if (len <= 0 || (size_t)len >= sizeof(buf) - 1)
 			return;
 		buf[len] = '\0';
+		if (!buf[strspn(buf, " \t\n\v\f\r")]) {
+			FUZZ_CHECK(isnan(v), "a blank field is %a", v);
+			return; /* empty: NaN, no number for strtod */
+		}
 		w = strtod(buf, &endp);
 		while (*endp == ' ' || (*endp >= '\t' && *endp <= '\r'))
 			endp++;
@@ -59,6 +65,34 @@ static void check_value(const char *p, size_t n)
 		errno = 0;
 		FUZZ_CHECK(strtoll(buf, &endp, 10) == i && errno == 0,
 			   "'%s' as i64", buf);
+	}
+}
+
+/* The fast path, where it takes a record, reads what the general one
+ * does. */
+static void check_fast(const struct shmx__csv_dialect *d, const char *p,
+		       size_t n, size_t at, size_t next,
+		       const struct shmx__csv_field *f, size_t nf)
+{
+	struct shmx__csv_fast fz;
+	double fast[MAXF], slow;
+	size_t fnext, cols = nf ? nf : 1;
+	int had;
+
+	if (nf > MAXF)
+		return;
+	shmx__csv_fast_init(d, &fz);
+	if (!shmx__csv_fast_record(&fz, p, n, at, SHMX_F64, cols,
+				   (char *)fast, &fnext, &had))
+		return;
+	FUZZ_CHECK(fnext == next, "fast path ends at %zu, not %zu", fnext, next);
+	FUZZ_CHECK(had == (nf != 0), "fast path: row %d, fields %zu", had, nf);
+	for (size_t i = 0; i < nf; i++) {
+		FUZZ_CHECK(shmx__csv_value(p + f[i].at, f[i].len, SHMX_F64,
+					   &slow) == SHMX__CSV_OK,
+			   "fast path took field %zu, the general one refuses", i);
+		FUZZ_CHECK(memcmp(&slow, &fast[i], 8) == 0,
+			   "field %zu: fast %a, general %a", i, fast[i], slow);
 	}
 }
 
@@ -88,6 +122,7 @@ static void walk(const struct shmx__csv_dialect *d, const char *p, size_t n,
 				   "fields %zu and %zu overlap", i - 1, i);
 			check_value(p + f[i].at, f[i].len);
 		}
+		check_fast(d, p, n, at, next, f, nf);
 		s->start[s->nrec] = at;
 		s->end[s->nrec] = p[next - 1] == '\n' ? next - 1 : n;
 		s->row[s->nrec++] = nf != 0;
