@@ -189,10 +189,14 @@ static int parse_range(struct load *L, uint64_t k, int store)
 	if (!g->rows)
 		return 0;
 	line0 = g->line - shmx__csv_count_newlines(L->data, from, b);
-	if (store && row_bytes &&
-	    (rc = shmx__output_reserve(L->out, g->row0 * row_bytes,
-				       g->rows * row_bytes)))
-		return rc;
+	if (store && row_bytes) {
+		if ((rc = shmx__output_reserve(L->out, g->row0 * row_bytes,
+					       g->rows * row_bytes)))
+			return rc;
+		/* one call maps the rows' pages in, not a fault per page */
+		shmx__populate(L->out_data + g->row0 * row_bytes,
+			       g->rows * row_bytes, 1);
+	}
 	while (done < g->rows && at < L->n) {
 		char *out = store ? L->out_data + (g->row0 + done) * row_bytes
 				  : NULL;

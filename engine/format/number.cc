@@ -5,9 +5,46 @@
 // nm on the shmx binary: no std:: or __cxa symbols), so consumers link
 // libshmx as C.  fast_float's from_chars takes no leading '+' and
 // Python's float() does: the sign is handled here.
+#include <stdint.h>
+
 #include <fast_float/fast_float.h>
 
 #include "format/number.h"
+
+static const double pow10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+// The common case, exactly: at most 15 significant digits with a point
+// and no exponent ("-123.456789012").  The digits as an integer m < 2^53
+// and 10^k (k <= 22) are both exact doubles, so m / 10^k is one correctly
+// rounded IEEE division: the nearest double, as fast_float would give
+// (Clinger's fast path, which fast_float takes too, after more checks).
+// 1: done, 0: leave it to fast_float.
+static int simple(const char *p, const char *end, double *out)
+{
+	uint64_t m = 0;
+	int digits = 0, frac = -1;
+
+	for (; p < end; p++) {
+		unsigned d = (unsigned char)*p - '0';
+
+		if (d < 10) {
+			m = m * 10 + d;
+			digits++;
+			frac += frac >= 0;
+		} else if (*p == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			return 0;
+		}
+	}
+	if (digits == 0 || digits > 15)
+		return 0;
+	*out = frac > 0 ? (double)m / pow10[frac] : (double)m;
+	return 1;
+}
 
 template <typename T> static int parse(const char *p, size_t n, T *out)
 {
@@ -26,6 +63,11 @@ template <typename T> static int parse(const char *p, size_t n, T *out)
 	if (p == end || *p == '+' || *p == '-')
 		return -1;
 	T v;
+	double d;
+	if (sizeof(T) == sizeof(double) && simple(p, end, &d)) {
+		*out = (T)(neg ? -d : d);
+		return 0;
+	}
 	fast_float::from_chars_result r = fast_float::from_chars(p, end, v);
 	if (r.ec != std::errc() || r.ptr != end) {
 		// fast_float reports ERANGE for nothing in 3.9 (it rounds to
