@@ -30,6 +30,7 @@
 #include "base/internal.h"
 #include "format/csv.h"
 #include "store/output.h"
+#include "exec/io_choice.h"
 #include "exec/pool.h"
 #include "exec/shared.h"
 #include "exec/stats.h"
@@ -68,6 +69,14 @@ struct load {
 	char note[160];
 	struct shmx__csv_fast fast;  /* every column, in order */
 	int fast_ok;
+	/* A cold input on a disk (mostly not in the page cache, so possibly
+	 * larger than memory): workers drop the pages of each range behind
+	 * them, the input's and, for an output file on a disk, the
+	 * output's once written, so the load runs in bounded memory and
+	 * leaves the page cache as it found it.  The input is read twice
+	 * (one read per pass). */
+	int cold;
+	int fd, out_fd;              /* out_fd: -1 unless dropped behind */
 };
 
 /* ---- errors that name the place ---------------------------------------- */
@@ -168,12 +177,30 @@ static int record(struct load *L, size_t from, uint64_t line0, size_t at,
 
 /* ---- the passes ---------------------------------------------------------- */
 
+/* Drop the whole pages of [off, off + len) of a file mapped at map from
+ * this process and from the page cache (written back first if dirty). */
+static void drop_behind(int fd, char *map, uint64_t off, uint64_t len,
+			int dirty)
+{
+	uint64_t lo = (off + 4095) & ~(uint64_t)4095;
+	uint64_t hi = (off + len) & ~(uint64_t)4095;
+
+	if (hi <= lo)
+		return;
+	if (dirty)
+		msync(map + lo, hi - lo, MS_SYNC);
+	madvise(map + lo, hi - lo, MADV_DONTNEED);
+	posix_fadvise(fd, (off_t)lo, (off_t)(hi - lo), POSIX_FADV_DONTNEED);
+}
+
 static int count_range(void *ctx, uint64_t k, uint64_t off, uint64_t len)
 {
 	struct load *L = ctx;
 
 	shmx__csv_scan(&L->d, L->data + L->data_start + off, len,
 		       &L->spans[k]);
+	if (L->cold)
+		drop_behind(L->fd, (char *)L->data, L->data_start + off, len, 0);
 	return 0;
 }
 
@@ -216,9 +243,19 @@ static int parse_range(struct load *L, uint64_t k, int store)
 
 static int parse_chunk(void *ctx, uint64_t k, uint64_t off, uint64_t len)
 {
-	(void)off;
-	(void)len;
-	return parse_range(ctx, k, 1);
+	struct load *L = ctx;
+	const struct range *g = &L->r[k];
+	uint64_t row_bytes = L->nsel * L->esize;
+	int rc = parse_range(L, k, 1);
+
+	if (rc || !L->cold)
+		return rc;
+	drop_behind(L->fd, (char *)L->data, L->data_start + off, len, 0);
+	if (L->out_fd >= 0 && g->rows)
+		drop_behind(L->out_fd, L->out_data - SHMX_NPY_DATA_OFFSET,
+			    SHMX_NPY_DATA_OFFSET + g->row0 * row_bytes,
+			    g->rows * row_bytes, 1);
+	return 0;
 }
 
 /* ---- the parent's steps -------------------------------------------------- */
@@ -275,6 +312,9 @@ static int map_file(struct load *L, int *fd)
 		return shmx__fail(L->err, -errno, "%s: cannot map it: %s",
 				  L->path, strerror(errno));
 	}
+	L->fd = *fd;
+	L->cold = !shmx__on_tmpfs(*fd) &&
+		  shmx__resident_fraction(L->data, L->n) < 0.5;
 	return 0;
 }
 
@@ -485,6 +525,18 @@ void shmx_csv_opts_init(struct shmx_csv_opts *o)
 
 /* ---- running it ---------------------------------------------------------- */
 
+/* After a cold pass, with the workers gone: what they could not drop
+ * (pages another worker had mapped around a fault, the edges of ranges). */
+static void sweep(struct load *L, int output)
+{
+	posix_fadvise(L->fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (!output || L->out_fd < 0)
+		return;
+	sync_file_range(L->out_fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE |
+			SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+	posix_fadvise(L->out_fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
 static int pass(struct load *L, shmx__chunk_fn fn, const struct shmx_csv_opts *o,
 		struct shmx__pool_report *rep)
 {
@@ -499,11 +551,17 @@ static int pass(struct load *L, shmx__chunk_fn fn, const struct shmx_csv_opts *o
 		.input = L->path,
 	};
 
+	int rc;
+
 	memset(rep, 0, sizeof(*rep));
 	if (!L->plan.nchunks)
 		return 0;
 	L->in_worker = 1;
-	return shmx__pool_run(&task, &po, rep, L->err);
+	rc = shmx__pool_run(&task, &po, rep, L->err);
+	L->in_worker = 0;
+	if (L->cold)
+		sweep(L, fn == parse_chunk);
+	return rc;
 }
 
 /* After a failed parse pass: the first error in the file, found by
@@ -540,6 +598,8 @@ static int create(struct load *L, const char *target,
 	if (rc)
 		return rc;
 	L->out_data = shmx_output_data(L->out);
+	if (L->cold && !shmx__on_tmpfs(shmx__output_fd(L->out)))
+		L->out_fd = shmx__output_fd(L->out);
 	if (!L->nnames)
 		return 0;
 	kept = shmx__calloc(L->nsel ? L->nsel : 1, sizeof(*kept));
@@ -571,7 +631,13 @@ static void fill_stats(const struct load *L, struct shmx__pool_report *rep,
 	st->worker = rep->w;
 	rep->w = NULL;
 	snprintf(st->io, sizeof(st->io), "mmap");
-	snprintf(st->io_note, sizeof(st->io_note), "%s", L->note);
+	st->io_note[0] = '\0';
+	if (L->cold)
+		shmx__note(st->io_note, sizeof(st->io_note),
+			   "a cold input: pages dropped behind each range%s",
+			   L->out_fd >= 0 ? ", the output's too" : "");
+	if (L->note[0])
+		shmx__note(st->io_note, sizeof(st->io_note), "%s", L->note);
 }
 
 static int run(struct load *L, const char *target,
@@ -642,6 +708,7 @@ int shmx_load_csv(const char *path, const char *target,
 	int fd = -1, rc;
 
 	memset(&L, 0, sizeof(L));
+	L.fd = L.out_fd = -1;
 	read_opts(opts, &o);
 	L.path = path;
 	L.err = err;

@@ -13,7 +13,10 @@ import unittest
 
 import numpy as np
 
-from shmxtest import ShmxTestCase, run
+import json
+import subprocess
+
+from shmxtest import DiskTestCase, ShmxTestCase, evict, run
 
 JOBS = (1, 2, 3, 7)
 CHUNKS = (1, 2, 3, 5, 7, 13, 64, 4096)
@@ -266,6 +269,36 @@ class TestDialect(CsvCase):
             ref = np.genfromtxt(stocks, delimiter=",", skip_header=2,
                                 usecols=range(1, 6))
             self.assertEqual(a.tobytes(), ref.tobytes())
+
+
+def resident(path):
+    """Bytes of path in the page cache (util-linux fincore)."""
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES",
+                          path], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[0])
+
+
+class TestCold(DiskTestCase):
+    def test_a_cold_input_on_disk_leaves_the_page_cache_alone(self):
+        rng = random.Random(5)
+        vals = [[rng.uniform(-1, 1) for _ in range(6)] for _ in range(40000)]
+        src = os.path.join(self.disk, "cold.csv")
+        with open(src, "w") as f:
+            f.write("a,b,c,d,e,f\n")
+            f.writelines(",".join(repr(v) for v in r) + "\n" for r in vals)
+        out = os.path.join(self.disk, "cold.npy")
+        evict(src)
+        r = run("load", src, "-o", out, "-j", 2, "--chunk", "64k", "--stats")
+        self.assertEqual(r.status, 0, r.err)
+        note = json.loads(r.err.strip().splitlines()[-1])["io_note"]
+        self.assertIn("a cold input: pages dropped behind each range, "
+                      "the output's too", note)
+        size = os.path.getsize(src)
+        # the pages of range edges may stay: one or two per 64 KiB range
+        self.assertLess(resident(src), size // 4, "input left in the cache")
+        self.assertLess(resident(out), os.path.getsize(out) // 4,
+                        "output left in the cache")
+        self.assertEqual(np.load(out).tobytes(), floats_bits(vals))
 
 
 class TestErrors(CsvCase):
