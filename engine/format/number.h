@@ -7,7 +7,10 @@
  * underflow a subnormal or +-0.  Accepted: what Python's float() takes
  * apart from underscores and surrounding blanks (the caller trims them):
  * an optional sign, digits with an optional point and exponent
- * ("1.", ".5", "1e-5"), and nan / inf / infinity in any case.  Pure: no
+ * ("1.", ".5", "1e-5"), and nan / inf / infinity in any case.  Up to 15
+ * digits with a point and no exponent are one exact IEEE division
+ * (number.cc), which, like strtod, follows the caller's rounding mode:
+ * the default, to nearest, is assumed.  Pure: no
  * system calls, no allocation, no C++ runtime (no exceptions, no
  * iostreams), so the library still links as C.
  */
