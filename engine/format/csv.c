@@ -600,6 +600,11 @@ void shmx__csv_fast_init(const struct shmx__csv_dialect *d,
 	if (d->comment)
 		fz->stop[(unsigned char)d->comment] = F_OTHER;
 	fz->ok = d->delim != ' ';
+	/* numbers read without finding their token's end first: only when
+	 * no byte of them can end a token */
+	fz->num = 1;
+	for (const char *c = "0123456789.+-"; *c; c++)
+		fz->num &= fz->stop[(unsigned char)*c] == F_TOKEN;
 }
 
 static size_t skip_blanks(const struct shmx__csv_fast *fz, const char *p,
@@ -624,13 +629,21 @@ int shmx__csv_fast_record(const struct shmx__csv_fast *fz, const char *p,
 		return 1;
 	}
 	for (size_t j = 0; j < ncols; j++) {
-		size_t tok = i = skip_blanks(fz, p, n, i);
+		size_t tok = i = skip_blanks(fz, p, n, i), len = 0;
 		int k;
 
-		while (i < n && fz->stop[(unsigned char)p[i]] == F_TOKEN)
-			i++;
-		if (shmx__csv_value(p + tok, i - tok, t, out + j * esize))
-			return 0;
+		/* a plain number that a stop byte ends is the whole token */
+		if (t == SHMX_F64 && fz->num &&
+		    (len = shmx__parse_f64_simple(p + i, p + n,
+						  (double *)(void *)(out + j * 8))) &&
+		    (i + len == n || fz->stop[(unsigned char)p[i + len]] != F_TOKEN)) {
+			i += len;
+		} else {
+			while (i < n && fz->stop[(unsigned char)p[i]] == F_TOKEN)
+				i++;
+			if (shmx__csv_value(p + tok, i - tok, t, out + j * esize))
+				return 0;
+		}
 		i = skip_blanks(fz, p, n, i);
 		k = i < n ? fz->stop[(unsigned char)p[i]] : F_NL;
 		if (k != (j + 1 < ncols ? F_DELIM : F_NL))

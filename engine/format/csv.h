@@ -151,6 +151,7 @@ size_t shmx__csv_json_names(const struct shmx__csv_name *names, size_t n,
 struct shmx__csv_fast {
 	unsigned char stop[256];
 	int ok;  /* not for the space delimiter */
+	int num; /* numbers read in one walk: no digit, '.' or sign stops */
 };
 void shmx__csv_fast_init(const struct shmx__csv_dialect *d,
 			 struct shmx__csv_fast *fz);

@@ -22,28 +22,86 @@ static const double pow10[] = {
 // rounded IEEE division: the nearest double, as fast_float would give
 // (Clinger's fast path, which fast_float takes too, after more checks).
 // 1: done, 0: leave it to fast_float.
-static int simple(const char *p, const char *end, double *out)
+// Eight ASCII digits at p (little-endian load), as fast_float tests and
+// reads them.
+static inline uint64_t load8(const char *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, 8);
+	return v;
+}
+
+static inline int all_digits8(uint64_t v)
+{
+	return ((v & 0xF0F0F0F0F0F0F0F0u) |
+		(((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
+	       0x3333333333333333u;
+}
+
+static inline uint64_t digits8(uint64_t v)
+{
+	v -= 0x3030303030303030u;
+	v = (v * 10) + (v >> 8);
+	return (((v & 0x000000FF000000FFu) * 0x000F424000000064u) +
+		(((v >> 16) & 0x000000FF000000FFu) * 0x0000271000000001u)) >>
+	       32;
+}
+
+// Digits from *pp while they last (at most 19 read): into *m, counted.
+static inline int run_of_digits(const char **pp, const char *end, uint64_t *m)
+{
+	const char *p = *pp;
+	int n = 0;
+
+	while (end - p >= 8 && n <= 11 && all_digits8(load8(p))) {
+		*m = *m * 100000000u + digits8(load8(p));
+		p += 8;
+		n += 8;
+	}
+	while (p < end && (unsigned char)(*p - '0') < 10 && n < 19) {
+		*m = *m * 10 + (uint64_t)(*p - '0');
+		p++;
+		n++;
+	}
+	*pp = p;
+	return n;
+}
+
+// The digits and point of [p, end) as far as they go: where they stop,
+// or NULL when they do not make a simple number.
+static const char *simple_prefix(const char *p, const char *end, double *out)
 {
 	uint64_t m = 0;
-	int digits = 0, frac = -1;
+	int digits = run_of_digits(&p, end, &m), frac = 0;
 
-	for (; p < end; p++) {
-		unsigned d = (unsigned char)*p - '0';
-
-		if (d < 10) {
-			m = m * 10 + d;
-			digits++;
-			frac += frac >= 0;
-		} else if (*p == '.' && frac < 0) {
-			frac = 0;
-		} else {
-			return 0;
-		}
+	if (p < end && *p == '.') {
+		p++;
+		frac = run_of_digits(&p, end, &m);
+		digits += frac;
 	}
-	if (digits == 0 || digits > 15)
+	if (digits == 0 || digits > 15 || (p < end && *p >= '0' && *p <= '9'))
+		return NULL;
+	*out = frac ? (double)m / pow10[frac] : (double)m;
+	return p;
+}
+
+static int simple(const char *p, const char *end, double *out)
+{
+	return simple_prefix(p, end, out) == end;
+}
+
+extern "C" size_t shmx__parse_f64_simple(const char *p, const char *end,
+					 double *out)
+{
+	const char *q = p + (p < end && (*p == '+' || *p == '-'));
+	const char *e = simple_prefix(q, end, out);
+
+	if (!e)
 		return 0;
-	*out = frac > 0 ? (double)m / pow10[frac] : (double)m;
-	return 1;
+	if (*p == '-')
+		*out = -*out;
+	return (size_t)(e - p);
 }
 
 template <typename T> static int parse(const char *p, size_t n, T *out)

@@ -28,6 +28,12 @@ extern "C" {
 int shmx__parse_f64(const char *p, size_t n, double *out);
 int shmx__parse_f32(const char *p, size_t n, float *out);
 
+/* The fast path's number: at p, an optional sign and at most 15 digits
+ * with an optional point (no exponent), exactly as shmx__parse_f64 reads
+ * them.  The bytes it took (the value at out), or 0 when p does not
+ * start that way; what follows them is the caller's to check. */
+size_t shmx__parse_f64_simple(const char *p, const char *end, double *out);
+
 #ifdef __cplusplus
 }
 #endif
