@@ -14,7 +14,14 @@
  *
  * The ranges are a shmx__plan whose "rows" are the data's bytes, so the
  * pool and its claim protocol are used as they are: a range's first
- * byte is its row0.
+ * byte is its row0.  A range of the parse pass reads the bytes from its
+ * first record (which may start in an earlier range) to its last record
+ * end, and writes only its own rows; a range in which no record ends
+ * (inside a long quoted field) has no rows and is skipped.
+ *
+ * A cold input on a disk is not left in the page cache: see `cold`.  The
+ * io_uring stream of exec/source_stream.c is not used (the records of a
+ * range need not fit its aligned reads); the mapping is read twice.
  */
 #include <errno.h>
 #include <fcntl.h>

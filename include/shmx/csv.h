@@ -27,6 +27,11 @@
  * kept) are stored in the NPY header as a comment numpy skips
  * (shmx_npy_columns, shmx/npy.h).
  *
+ * A file on a disk that is mostly not in the page cache (perhaps larger
+ * than memory) is read with each range's pages dropped behind it, the
+ * output's too when it is a file on a disk: bounded memory, and the page
+ * cache left as it was (--stats says so in io_note).
+ *
  * Errors: SHMX_ECSV with "FILE:LINE:COL: what" for bad data (a ragged
  * row, a field that is not a number, an integer out of range, an
  * unterminated quote: always the first in the file), SHMX_EUSAGE for bad
