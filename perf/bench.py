@@ -850,8 +850,9 @@ def csv_input(rows, cols=8, seed=42):
 
 def w_csv(cfg):
     """h. A numeric CSV into a segment: shmx load (parallel, correctly
-    rounded) against pandas.read_csv (C engine), csv.reader + float() and
-    wc -l (the floor: one pass that only counts lines)."""
+    rounded) against pandas.read_csv (C engine), numpy.loadtxt,
+    csv.reader + float() and wc -l (the floor: one pass that only counts
+    lines)."""
     rows = cfg["csv_rows"]
     path = csv_input(rows)
     nb = os.path.getsize(path)
@@ -867,9 +868,11 @@ def w_csv(cfg):
             out=shm("csv-pd")),
           C("pandas round_trip", [PY, CONTENDERS, "pandas", "round_trip", path,
                                   shm("csv-pdrt")], out=shm("csv-pdrt")),
+          C("numpy loadtxt", [PY, CONTENDERS, "loadtxt", path, shm("csv-lt")],
+            out=shm("csv-lt")),
           C("wc -l", ["wc", "-l", path], check=False)]
     if rows <= SIZES["quick"]["csv_rows"]:  # ~10 MB/s: only at the quick size
-        cs.insert(3, C("csv.reader + float", [PY, CONTENDERS, "csv_reader", path,
+        cs.insert(4, C("csv.reader + float", [PY, CONTENDERS, "csv_reader", path,
                                               shm("csv-py")], out=shm("csv-py")))
     try:
         # "close": pandas' default parser is not correctly rounded; shmx's

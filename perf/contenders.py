@@ -14,6 +14,7 @@ KIND:
   pandas PREC          IN is a CSV: pandas.read_csv(IN, float_precision=PREC)
                        .to_numpy() (C engine; PREC 'default' or 'round_trip')
   csv_reader           IN is a CSV: csv.reader + float() row by row
+  loadtxt              IN is a CSV: numpy.loadtxt(IN, delimiter=',', skiprows=1)
 
 The result goes to OUT as an NPY file; the seconds spent on the work (after
 interpreter start-up and imports, before writing OUT) go to stderr as one
@@ -164,6 +165,8 @@ def main(argv):
         r = pandas_csv(args[0], src)
     elif kind == "csv_reader":
         r = csv_reader(src)
+    elif kind == "loadtxt":
+        r = np.loadtxt(src, delimiter=",", skiprows=1)
     else:
         raise SystemExit(f"contenders: unknown kind {kind}")
     seconds = time.perf_counter() - t0
