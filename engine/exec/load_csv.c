@@ -42,6 +42,11 @@
 #include "exec/shared.h"
 #include "exec/stats.h"
 
+/* At most this many ranges (their spans take 128 bytes each): a smaller
+ * --chunk is raised to fit, by the file's size alone, so the ranges
+ * still do not depend on -j. */
+#define RANGES_MAX (UINT64_C(1) << 22)
+
 /* A range after the prefix. */
 struct range {
 	uint64_t rec_start; /* its first record (may start before it) */
@@ -655,6 +660,9 @@ static int run(struct load *L, const char *target,
 	int rc;
 
 	shmx__plan_make(&L->plan, L->n - L->data_start, 1, o->chunk_bytes);
+	if (L->plan.nchunks > RANGES_MAX) /* --chunk 1 on a big file */
+		shmx__plan_make(&L->plan, L->plan.rows, 1,
+				(L->plan.rows - 1) / RANGES_MAX + 1);
 	L->spans = shmx__map_shared((L->plan.nchunks ? L->plan.nchunks : 1) *
 				    sizeof(*L->spans));
 	L->shared = shmx__shared_map();
