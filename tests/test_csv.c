@@ -441,3 +441,41 @@ Test(csv, names_as_json)
 	cr_assert_eq(shmx__csv_json_names(n, 3, buf, 8), 0);
 	cr_assert_eq(shmx__csv_json_names(n, 0, buf, sizeof(buf)), 2);
 }
+
+/* ---- the fast path -------------------------------------------------------- */
+
+Test(csv, fast_path_reads_plain_records_and_leaves_the_rest)
+{
+	struct shmx__csv_dialect d = { ',', '#' };
+	struct shmx__csv_fast fz;
+	const long dest[] = { 1, -1, 0 };
+	double v[3];
+	size_t next;
+	int had;
+	const char *p = " 1.5 ,2020-01-01,\t-7\r\n  \r\n1,\"2\",3\n1,2\n1,2,3 # c\n1,2,3,4\n";
+	size_t n = strlen(p);
+
+	shmx__csv_fast_init(&d, &fz);
+	cr_assert(shmx__csv_fast_record(&fz, p, n, 0, SHMX_F64, 3, dest, (char *)v, &next, &had));
+	cr_assert(had && v[0] == -7 && v[1] == 1.5, "%g %g", v[0], v[1]);
+	cr_assert_eq(p[next - 1], '\n');
+	cr_assert(shmx__csv_fast_record(&fz, p, n, next, SHMX_F64, 3, NULL, (char *)v, &next, &had));
+	cr_assert(!had, "a blank record");
+	/* a quote, too few fields, a comment, too many: the general path's */
+	for (int i = 0; i < 4; i++) {
+		const char *q = memchr(p + next, '\n', n - next);
+
+		cr_assert(!shmx__csv_fast_record(&fz, p, n, next, SHMX_F64, 3, NULL,
+						 (char *)v, &next, &had), "record %d", i);
+		next = (size_t)(q - p) + 1;
+	}
+	cr_assert(!shmx__csv_fast_record(&fz, "x,1\n", 4, 0, SHMX_F64, 2, NULL,
+					 (char *)v, &next, &had), "not a number");
+	cr_assert(shmx__csv_fast_record(&fz, "-0,1e3", 6, 0, SHMX_F64, 2, NULL,
+					(char *)v, &next, &had));
+	cr_assert(signbit(v[0]) && v[1] == 1000 && next == 6);
+	d.delim = ' ';
+	shmx__csv_fast_init(&d, &fz);
+	cr_assert(!shmx__csv_fast_record(&fz, "1 2\n", 4, 0, SHMX_F64, 2, NULL,
+					 (char *)v, &next, &had), "space: general path");
+}

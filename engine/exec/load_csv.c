@@ -79,8 +79,9 @@ struct load {
 	int in_worker;               /* errors go to the shared page */
 	struct shmx_error *err;      /* the parent's */
 	char note[160];
-	struct shmx__csv_fast fast;  /* every column, in order */
-	int fast_ok;
+	struct shmx__csv_fast fast;
+	int fast_ok;                 /* no field selected twice */
+	long *dest;                  /* field i -> array column, or -1 */
 	/* A cold input on a disk (mostly not in the page cache, so possibly
 	 * larger than memory): workers drop the pages of each range behind
 	 * them, the input's and, for an output file on a disk, the
@@ -158,7 +159,7 @@ static int record(struct load *L, size_t from, uint64_t line0, size_t at,
 
 	if (out && L->fast_ok &&
 	    shmx__csv_fast_record(&L->fast, L->data, L->n, at, L->t, L->ncols,
-				  out, next, had))
+				  L->dest, out, next, had))
 		return 0;
 	if (shmx__csv_record(&L->d, L->data, L->n, at, next, L->f,
 			     L->ncols + 1, &nf, &bad))
@@ -475,14 +476,21 @@ static int select_columns(struct load *L, const char *spec)
 	}
 }
 
-/* The fast path reads every field in order: columns as in the file. */
-static int identity(const struct load *L)
+/* The fast path puts each field in at most one column: dest, or 0 when
+ * a field is selected twice (or memory is short: the general path then
+ * does it all). */
+static int fast_columns(struct load *L)
 {
-	if (L->nsel != L->ncols)
+	L->dest = shmx__malloc((L->ncols ? L->ncols : 1) * sizeof(long));
+	if (!L->dest)
 		return 0;
-	for (size_t j = 0; j < L->nsel; j++)
-		if (L->sel[j] != j)
+	for (size_t i = 0; i < L->ncols; i++)
+		L->dest[i] = -1;
+	for (size_t j = 0; j < L->nsel; j++) {
+		if (L->dest[L->sel[j]] >= 0)
 			return 0;
+		L->dest[L->sel[j]] = (long)j;
+	}
 	return 1;
 }
 
@@ -709,6 +717,7 @@ static void close_load(struct load *L, int fd)
 	shmx__free(L->r);
 	shmx__free(L->f);
 	shmx__free(L->sel);
+	shmx__free(L->dest);
 	shmx__free(L->names);
 	shmx__free(L->name_buf);
 }
@@ -740,7 +749,7 @@ int shmx_load_csv(const char *path, const char *target,
 	if (!rc) {
 		L.esize = shmx_dtype_size(L.t);
 		shmx__csv_fast_init(&L.d, &L.fast);
-		L.fast_ok = identity(&L);
+		L.fast_ok = fast_columns(&L);
 		rc = run(&L, target, &o, stats);
 		if (!rc && stats)
 			stats->total_s = shmx__now() - t0;

@@ -617,7 +617,7 @@ static size_t skip_blanks(const struct shmx__csv_fast *fz, const char *p,
 
 int shmx__csv_fast_record(const struct shmx__csv_fast *fz, const char *p,
 			  size_t n, size_t at, enum shmx_dtype t, size_t ncols,
-			  char *out, size_t *next, int *had)
+			  const long *dest, char *out, size_t *next, int *had)
 {
 	size_t i = skip_blanks(fz, p, n, at), esize = shmx_dtype_size(t);
 
@@ -630,18 +630,20 @@ int shmx__csv_fast_record(const struct shmx__csv_fast *fz, const char *p,
 	}
 	for (size_t j = 0; j < ncols; j++) {
 		size_t tok = i = skip_blanks(fz, p, n, i), len = 0;
+		long o = dest ? dest[j] : (long)j;
+		char *v = out + (size_t)(o < 0 ? 0 : o) * esize;
 		int k;
 
 		/* a plain number that a stop byte ends is the whole token */
-		if (t == SHMX_F64 && fz->num &&
+		if (o >= 0 && t == SHMX_F64 && fz->num &&
 		    (len = shmx__parse_f64_simple(p + i, p + n,
-						  (double *)(void *)(out + j * 8))) &&
+						  (double *)(void *)v)) &&
 		    (i + len == n || fz->stop[(unsigned char)p[i + len]] != F_TOKEN)) {
 			i += len;
 		} else {
 			while (i < n && fz->stop[(unsigned char)p[i]] == F_TOKEN)
 				i++;
-			if (shmx__csv_value(p + tok, i - tok, t, out + j * esize))
+			if (o >= 0 && shmx__csv_value(p + tok, i - tok, t, v))
 				return 0;
 		}
 		i = skip_blanks(fz, p, n, i);

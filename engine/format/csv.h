@@ -155,10 +155,12 @@ struct shmx__csv_fast {
 };
 void shmx__csv_fast_init(const struct shmx__csv_dialect *d,
 			 struct shmx__csv_fast *fz);
-/* 1: the record at `at` was read (*had: it was a row, its ncols values
- * at out; *next: the next record), 0: take the general path. */
+/* 1: the record at `at` was read (*had: it was a row of ncols fields,
+ * field i's value at column dest[i] of out, not read when dest[i] < 0;
+ * dest NULL: field i at column i; *next: the next record), 0: take the
+ * general path. */
 int shmx__csv_fast_record(const struct shmx__csv_fast *fz, const char *p,
 			  size_t n, size_t at, enum shmx_dtype t, size_t ncols,
-			  char *out, size_t *next, int *had);
+			  const long *dest, char *out, size_t *next, int *had);
 
 #endif

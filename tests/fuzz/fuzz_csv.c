@@ -82,7 +82,7 @@ static void check_fast(const struct shmx__csv_dialect *d, const char *p,
 	if (nf > MAXF)
 		return;
 	shmx__csv_fast_init(d, &fz);
-	if (!shmx__csv_fast_record(&fz, p, n, at, SHMX_F64, cols,
+	if (!shmx__csv_fast_record(&fz, p, n, at, SHMX_F64, cols, NULL,
 				   (char *)fast, &fnext, &had))
 		return;
 	FUZZ_CHECK(fnext == next, "fast path ends at %zu, not %zu", fnext, next);
