@@ -45,9 +45,11 @@ OMP = {"OMP_NUM_THREADS": str(NCPU)}
 # quick: < 2 min in all on 2 cores; full: the sizes the issues state.
 SIZES = {
     "quick": dict(reps=5, big_rows=3355443, gen_elems=64 << 20,    # 256 MiB, 512 MiB
-                  rowseg_rows=4194304),                           # 256 MiB
+                  rowseg_rows=4194304,                            # 256 MiB
+                  csv_rows=1000000),                              # ~115 MB of CSV
     "full": dict(reps=7, big_rows=26843545, gen_elems=512 << 20,   # 2 GiB, 4 GiB
-                 rowseg_rows=16777216),                           # 1 GiB
+                 rowseg_rows=16777216,                            # 1 GiB
+                 csv_rows=10000000),                              # ~1.1 GB of CSV
 }
 
 
@@ -850,10 +852,72 @@ def coldmap_runs(cfg, path, nb, shape, fs, outs):
     return dict(groups=[group_], targets=t, note=note)
 
 
+def csv_input(rows, cols=8, seed=42):
+    """A numeric CSV (a header, then rows x cols of '%.9f' uniform in
+    [-1000, 1000), seeded) in /dev/shm as a plain file: warm by nature.
+    Written by numpy in blocks; the values are exactly what the text says,
+    so the reference is float() of the text, i.e. pandas' round_trip."""
+    path = f"/dev/shm/{PREFIX}data.csv"
+    rng = np.random.default_rng(seed)
+    with open(path, "w") as f:
+        f.write(",".join(f"c{j}" for j in range(cols)) + "\n")
+        for lo in range(0, rows, 1 << 18):
+            n = min(1 << 18, rows - lo)
+            np.savetxt(f, rng.uniform(-1000, 1000, (n, cols)), fmt="%.9f", delimiter=",")
+    return path
+
+
+def w_csv(cfg):
+    """h. A numeric CSV into a segment: shmx load (parallel, correctly
+    rounded) against pandas.read_csv (C engine), numpy.loadtxt,
+    csv.reader + float() and wc -l (the floor: one pass that only counts
+    lines)."""
+    rows = cfg["csv_rows"]
+    path = csv_input(rows)
+    nb = os.path.getsize(path)
+    subprocess.run([PY, "-c", "import sys, numpy as np, pandas as pd; "
+                          "np.save(sys.argv[2], pd.read_csv(sys.argv[1], "
+                          "float_precision='round_trip').to_numpy())", path,
+                          shm("csv-ref.npy")], check=True)
+    ref = np.load(shm("csv-ref.npy"))
+    remove(shm("csv-ref.npy"))
+    cs = [C("shmx", [SHMX, "load", path, "-o", target("csv-shmx"), "--force", "--stats"],
+            out=shm("csv-shmx")),
+          C("pandas read_csv", [PY, CONTENDERS, "pandas", "default", path, shm("csv-pd")],
+            out=shm("csv-pd")),
+          C("pandas round_trip", [PY, CONTENDERS, "pandas", "round_trip", path,
+                                  shm("csv-pdrt")], out=shm("csv-pdrt")),
+          C("numpy loadtxt", [PY, CONTENDERS, "loadtxt", path, shm("csv-lt")],
+            out=shm("csv-lt")),
+          C("wc -l", ["wc", "-l", path], check=False)]
+    if rows <= SIZES["quick"]["csv_rows"]:  # ~10 MB/s: only at the quick size
+        cs.insert(4, C("csv.reader + float", [PY, CONTENDERS, "csv_reader", path,
+                                              shm("csv-py")], out=shm("csv-py")))
+    try:
+        # "close": pandas' default parser is not correctly rounded; shmx's
+        # bits are checked exactly against round_trip below
+        res = bench(cs, cfg["reps"], how="close", ref=ref)
+        subprocess.run(cs[0].argv, check=True, capture_output=True)
+        exact = np.array_equal(np.load(shm("csv-shmx"), mmap_mode="r"), ref)
+        remove(shm("csv-shmx"))
+    finally:
+        remove(path)
+    t = []
+    verdict(t, "shmx load >= 8x pandas.read_csv",
+            ratio(median(res, "pandas read_csv"), median(res, "shmx")), 8)
+    gbps = nb / median(res, "shmx") / 1e9 if median(res, "shmx") else None
+    verdict(t, f"shmx load >= 1.2 GB/s whole process on {NCPU} cores", gbps, 1.2, unit=" GB/s")
+    verdict(t, "shmx's values equal pandas round_trip bit for bit", 1.0 if exact else 0.0, 1.0,
+            unit="")
+    return dict(groups=[group(f"CSV {rows}x8 '%.9f' with a header ({nb / 1e6:.0f} MB) "
+                              "into a segment", res, nb, limit="wc -l")], targets=t)
+
+
 WORKLOADS = {"seed": w_seed, "reduce": w_reduce, "map": w_map, "scaling": w_scaling,
              "tiny": w_tiny, "gen": w_gen, "cold": w_cold, "coldmap": w_coldmap,
-             "rowseg": w_rowseg}
-DEFAULT = ["seed", "reduce", "map", "rowseg", "scaling", "tiny", "gen", "cold", "coldmap"]
+             "rowseg": w_rowseg, "csv": w_csv}
+DEFAULT = ["seed", "reduce", "map", "rowseg", "scaling", "tiny", "gen", "cold", "coldmap",
+           "csv"]
 
 
 # --- report ------------------------------------------------------------------------

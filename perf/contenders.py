@@ -11,6 +11,10 @@ KIND:
                        np.lib.format.open_memmap(OUT)
   dask SCHED           dask.array.from_array(...).mean(axis=0), ~64 MiB chunks,
                        scheduler SCHED (threads or processes)
+  pandas PREC          IN is a CSV: pandas.read_csv(IN, float_precision=PREC)
+                       .to_numpy() (C engine; PREC 'default' or 'round_trip')
+  csv_reader           IN is a CSV: csv.reader + float() row by row
+  loadtxt              IN is a CSV: numpy.loadtxt(IN, delimiter=',', skiprows=1)
 
 The result goes to OUT as an NPY file; the seconds spent on the work (after
 interpreter start-up and imports, before writing OUT) go to stderr as one
@@ -129,6 +133,22 @@ def dask_mean0(sched, src):
     return x.mean(axis=0).compute(scheduler=sched)
 
 
+def pandas_csv(prec, src):
+    import pandas as pd
+
+    kw = {} if prec == "default" else {"float_precision": prec}
+    return pd.read_csv(src, engine="c", **kw).to_numpy(dtype=np.float64)
+
+
+def csv_reader(src):
+    import csv
+
+    with open(src, newline="") as f:
+        rows = csv.reader(f)
+        next(rows)  # the header
+        return np.array([[float(x) for x in r] for r in rows], dtype=np.float64)
+
+
 def main(argv):
     kind, *args = argv
     src, out = args[-2], args[-1]
@@ -141,6 +161,12 @@ def main(argv):
         r = numpy_op(args[0], src, out)
     elif kind == "dask":
         r = dask_mean0(args[0], src)
+    elif kind == "pandas":
+        r = pandas_csv(args[0], src)
+    elif kind == "csv_reader":
+        r = csv_reader(src)
+    elif kind == "loadtxt":
+        r = np.loadtxt(src, delimiter=",", skiprows=1)
     else:
         raise SystemExit(f"contenders: unknown kind {kind}")
     seconds = time.perf_counter() - t0

@@ -519,13 +519,13 @@ Test(cli, load_refuses_a_file_that_is_not_npy_and_leaves_it_alone)
 	struct fingerprint f;
 
 	shm_spec(spec, sizeof(spec), NULL, 0, "out");
-	write_whole_file("data.csv", "1,2,3\n4,5,6\n", 12);
-	fingerprint("data.csv", &f);
-	expect_fail(ARGV("load", "data.csv", "-o", spec), 2,
-		    "data.csv: not an NPY file (bad magic); raw data needs "
+	write_whole_file("data.txt", "1,2,3\n4,5,6\n", 12);
+	fingerprint("data.txt", &f);
+	expect_fail(ARGV("load", "data.txt", "-o", spec), 2,
+		    "data.txt: not an NPY file (bad magic); raw data needs "
 		    "--dtype and --shape");
-	expect_untouched("data.csv", &f);
-	expect_dir_holds(".", "data.csv\n");
+	expect_untouched("data.txt", &f);
+	expect_dir_holds(".", "data.txt\n");
 }
 
 Test(cli, load_refuses_raw_data_of_the_wrong_size)

@@ -2,6 +2,7 @@
  * documented refusal with its exact code and message), the size check, and
  * the writer (4096-byte header, round trip). */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -804,4 +805,60 @@ Test(npy, parse_of_write_gives_back_every_dtype_and_shape)
 			cr_expect_eq(memchr(buf, '\0', SHMX_NPY_DATA_OFFSET),
 				     buf + 7, "only the version has a NUL");
 		}
+}
+
+/* Column names (a CSV's header) ride in a Python comment after the dict,
+ * which numpy's literal_eval skips: shmx reads such headers too. */
+Test(npy, accepts_comments_after_the_dict)
+{
+	struct shmx_npy_header h;
+
+	h = parse_dict_ok("{'descr': '<f8', 'fortran_order': False, "
+			  "'shape': (3, 2), }  # columns: [\"a\", \"b\"]");
+	cr_assert_eq(h.shape.dim[1], 2);
+	h = parse_dict_ok("{'descr': '<f8', 'fortran_order': False, "
+			  "'shape': (3,), }\n# one\n  # two\t\n");
+	cr_assert_eq(h.shape.dim[0], 3);
+}
+
+Test(npy, refuses_control_bytes_in_a_comment)
+{
+	static const char *const bad[] = {
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), } # a\x01",
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), } # a\rb",
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), } x # a",
+	};
+	unsigned char img[1024];
+	struct shmx_npy_header h;
+	struct shmx_error err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		size_t len = build(img, sizeof(img), 1, 0, bad[i], 128);
+
+		cr_assert_eq(parse_exact(img, len, &h, &err), SHMX_EBADNPY, "%zu", i);
+	}
+}
+
+Test(npy, column_names_set_and_read_back)
+{
+	static unsigned char hdr[SHMX_NPY_DATA_OFFSET];
+	struct shmx_shape s = { .ndim = 2, .dim = { 5, 2 } };
+	struct shmx_npy_header h;
+	struct shmx_error err;
+	char cols[64], big[SHMX_NPY_DATA_OFFSET];
+
+	shmx_npy_write_header(hdr, SHMX_F64, &s);
+	cr_assert_eq(shmx_npy_columns(hdr, sizeof(hdr), cols, sizeof(cols)), 0);
+	cr_assert_eq(shmx_npy_set_columns(hdr, "[\"x\", \"y\"]"), 0);
+	cr_assert_eq(shmx_npy_columns(hdr, sizeof(hdr), cols, sizeof(cols)), 10);
+	cr_assert_str_eq(cols, "[\"x\", \"y\"]");
+	cr_assert_eq(parse_exact(hdr, sizeof(hdr), &h, &err), 0, "%s", err.msg);
+	cr_assert_eq(h.data_offset, SHMX_NPY_DATA_OFFSET);
+	cr_assert_eq(hdr[SHMX_NPY_DATA_OFFSET - 1], '\n');
+	cr_assert_eq(shmx_npy_set_columns(hdr, "[\"a\nb\"]"), -EINVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(shmx_npy_set_columns(hdr, big), -ENOSPC);
+	cr_assert_str_eq((shmx_npy_columns(hdr, sizeof(hdr), cols, sizeof(cols)), cols),
+			 "[\"x\", \"y\"]");
 }

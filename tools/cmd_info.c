@@ -1,16 +1,35 @@
 /* tools/cmd_info.c - `shmx info`: what an array is and where it lives. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static const char help[] =
 	"usage: shmx info TARGET...\n"
 	"\n"
-	"Prints name, path, dtype, shape, bytes, owner, mode and age.\n";
+	"Prints name, path, dtype, shape, bytes, owner, mode and age, and the\n"
+	"column names a CSV's header gave (shmx load).\n";
+
+/* The column names kept in the header (shmx/npy.h), if any. */
+static void show_columns(const char *path)
+{
+	static char hdr[SHMX_NPY_DATA_OFFSET];
+	char cols[SHMX_NPY_DATA_OFFSET];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	if (n > 0 && shmx_npy_columns(hdr, (size_t)n, cols, sizeof(cols)))
+		printf("columns: %s\n", cols);
+}
 
 void cli_format_age(time_t mtime, char *buf, size_t len)
 {
@@ -63,6 +82,7 @@ static int show(const char *spec)
 	printf("owner: %s (uid %u), mode %04o\n", pw ? pw->pw_name : "?",
 	       (unsigned)e.owner, (unsigned)e.mode);
 	printf("age:   %s\n", age);
+	show_columns(t.path);
 	return EXIT_OK;
 }
 

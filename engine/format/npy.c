@@ -177,6 +177,25 @@ static int parse_item(struct lex *l, struct fields *f, const char *what,
 	return 0;
 }
 
+/* After the dict: blanks and Python comments, which numpy's literal_eval
+ * skips (shmx keeps a CSV's column names in one, npy.h).  A comment ends
+ * at '\n' or '\r' as in Python; other control bytes (NUL makes Python
+ * refuse the header) are not taken. */
+static void skip_comments(struct lex *l)
+{
+	skip_ws(l);
+	while (l->p < l->end && *l->p == '#') {
+		while (l->p < l->end && *l->p != '\n' && *l->p != '\r') {
+			unsigned char c = (unsigned char)*l->p;
+
+			if (c < 0x20 && c != '\t')
+				return; /* refused: not at the end */
+			l->p++;
+		}
+		skip_ws(l);
+	}
+}
+
 static int parse_dict(struct lex *l, struct fields *f, const char *what,
 		      struct shmx_error *err)
 {
@@ -194,7 +213,7 @@ static int parse_dict(struct lex *l, struct fields *f, const char *what,
 			break;
 		}
 	}
-	skip_ws(l);
+	skip_comments(l);
 	if (l->p != l->end)
 		return -1;
 	if (f->seen != 7)
@@ -370,4 +389,48 @@ void shmx_npy_write_header(void *buf, enum shmx_dtype t,
 	/* numpy pads with spaces and ends the header with a newline */
 	memset(b + 10 + n, ' ', dict_len - (size_t)n - 1);
 	b[SHMX_NPY_DATA_OFFSET - 1] = '\n';
+}
+
+/* ---- column names in a comment after the dict ------------------------ */
+
+static const char columns_tag[] = "  # columns: ";
+
+int shmx_npy_set_columns(void *buf, const char *json)
+{
+	char *b = buf;
+	const size_t dict_len = SHMX_NPY_DATA_OFFSET - 10;
+	char *end = memchr(b + 10, '}', dict_len);
+	size_t at, tag = sizeof(columns_tag) - 1, len = strlen(json);
+
+	if (!end || strpbrk(json, "\r\n"))
+		return -EINVAL;
+	at = (size_t)(end + 1 - b);
+	/* the comment, then at least the newline that ends the header */
+	if (at + tag + len + 1 > SHMX_NPY_DATA_OFFSET)
+		return -ENOSPC;
+	memcpy(b + at, columns_tag, tag);
+	memcpy(b + at + tag, json, len);
+	return 0;
+}
+
+size_t shmx_npy_columns(const void *buf, size_t len, char *out, size_t cap)
+{
+	const char *b = buf, *p, *e;
+	size_t tag = sizeof(columns_tag) - 1, n;
+
+	if (len < 10 || !cap)
+		return 0;
+	len = len < SHMX_NPY_DATA_OFFSET ? len : SHMX_NPY_DATA_OFFSET;
+	p = memmem(b, len, columns_tag, tag);
+	if (!p)
+		return 0;
+	p += tag;
+	for (e = p; e < b + len && *e != '\n' && *e != '\r'; e++)
+		;
+	while (e > p && e[-1] == ' ')
+		e--;
+	n = (size_t)(e - p) < cap - 1 ? (size_t)(e - p) : cap - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
 }

@@ -289,3 +289,8 @@ int shmx__output_fd(const struct shmx_output *o)
 {
 	return o->fd;
 }
+
+void *shmx__output_header(struct shmx_output *o)
+{
+	return o->map;
+}

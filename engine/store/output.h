@@ -26,4 +26,9 @@ int shmx__output_nospace(const struct shmx_output *o, struct shmx_error *err);
  * with their own I/O rather than through the mapping (writer.h). */
 int shmx__output_fd(const struct shmx_output *o);
 
+/* The NPY header of the new array (SHMX_NPY_DATA_OFFSET bytes, written
+ * and reserved at create), for what a creator adds to it before the
+ * publish (a CSV's column names, shmx_npy_set_columns). */
+void *shmx__output_header(struct shmx_output *o);
+
 #endif

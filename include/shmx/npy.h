@@ -57,4 +57,19 @@ SHMX_API int shmx_npy_check_size(const struct shmx_npy_header *h,
 SHMX_API void shmx_npy_write_header(void *buf, enum shmx_dtype t,
 				    const struct shmx_shape *s);
 
+/* Column names (a CSV's header, shmx load) travel in the header as a
+ * Python comment after the dict, "{...}  # columns: ["a", "b"]", which
+ * numpy's reader skips (literal_eval ignores comments; checked with
+ * numpy 1.24), so numpy.load still reads the array.  JSON strings; bytes
+ * of UTF-8 as they came, control bytes as \u00XX.
+ *
+ * Set them in a header written by shmx_npy_write_header: 0, -ENOSPC when
+ * they do not fit in its 4086 bytes (the header is left as it was), or
+ * -EINVAL for a line break in json. */
+SHMX_API int shmx_npy_set_columns(void *buf, const char *json);
+/* The JSON list of a header's column names into out (cap bytes, cut to
+ * fit, NUL-terminated): its length, 0 when it has none. */
+SHMX_API size_t shmx_npy_columns(const void *buf, size_t len, char *out,
+				 size_t cap);
+
 #endif

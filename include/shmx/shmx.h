@@ -20,5 +20,6 @@
 #include "stats.h"
 #include "kernel.h"
 #include "run.h"
+#include "csv.h"
 
 #endif
