@@ -27,7 +27,8 @@
 	X(NOTARRAY, -1010, 1, "not an NPY array")                          \
 	X(EMPTY, -1011, 1, "zero-size reduction with no identity")         \
 	X(TRUNCATED, -1012, 0, "input changed size during the run")        \
-	X(FAULT, -1013, 0, "injected fault")
+	X(FAULT, -1013, 0, "injected fault")                             \
+	X(EXPR, -1014, 1, "bad expression")
 
 enum shmx_errcode {
 #define SHMX__ERRENUM(name, val, input, desc) SHMX_E##name = (val),
