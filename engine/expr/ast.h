@@ -79,6 +79,13 @@ enum shmx__xtype shmx__result_type(struct shmx__expr_node *const *ops,
 				   unsigned n, unsigned *flags);
 /* An operator as written ("**"). */
 const char *shmx__op_text(int op);
+/* The loop numpy's default type resolver picks for //, %, ** and the
+ * bitwise operators: the first of its integer loops (bool first when
+ * with_bool, then the floats when with_float) that every operand casts to
+ * safely, a 0-d one by its value.  SHMX__X_COUNT when there is none. */
+enum shmx__xtype shmx__loop_type(struct shmx__expr_node *const *ops,
+				 unsigned n, int with_bool, int with_float,
+				 unsigned *flags);
 /* The result type of sqrt & co. for an input of type t. */
 enum shmx__xtype shmx__float_of(enum shmx__xtype t);
 

@@ -213,6 +213,45 @@ static int fold_unary(struct shmx__expr_node *n, struct pyval a,
 	return 1;
 }
 
+static int is_compare(int op)
+{
+	return op >= SHMX__OP_LT && op <= SHMX__OP_NE;
+}
+
+/* -1, 0, 1 as int i compares with float f, exactly (as Python does);
+ * 2 when f is NaN. */
+static int cmp_int_float(shmx__i128 i, double f)
+{
+	const double big = 0x1p126;
+	double fl;
+
+	if (isnan(f))
+		return 2;
+	if (f >= big)
+		return -1;
+	if (f < -big)
+		return 1;
+	fl = floor(f);
+	if (i != (shmx__i128)fl)
+		return i < (shmx__i128)fl ? -1 : 1;
+	return f > fl ? -1 : 0;
+}
+
+static int fold_mixed_compare(const struct shmx__expr_node *n, struct pyval a,
+			      struct pyval b, struct pyval *r)
+{
+	int c = a.kind == 2 ? -cmp_int_float(b.i, a.f) : cmp_int_float(a.i, b.f);
+
+	r->kind = 0;
+	if (c == 2 || c == -2)
+		r->i = n->op == SHMX__OP_NE;
+	else
+		r->i = n->op == SHMX__OP_LT ? c < 0 : n->op == SHMX__OP_LE ? c <= 0
+		     : n->op == SHMX__OP_GT ? c > 0 : n->op == SHMX__OP_GE ? c >= 0
+		     : n->op == SHMX__OP_EQ ? c == 0 : c != 0;
+	return 1;
+}
+
 static int is_bitwise(int op)
 {
 	return op == SHMX__OP_AND || op == SHMX__OP_OR || op == SHMX__OP_XOR;
@@ -240,10 +279,9 @@ int shmx__fold_python(struct shmx__expr_node *n, struct shmx_error *err)
 		rc = fold_int(n, a.i, b.i, &r, err);
 	else if (a.kind == 2 && b.kind == 2)
 		rc = fold_float(n, a.f, b.f, &r, err);
-	else if ((a.kind < 2 && (a.i > EXACT || a.i < -EXACT)) ||
-		 (b.kind < 2 && (b.i > EXACT || b.i < -EXACT)))
-		return 0; /* Python compares and rounds such ints exactly */
-	else
+	else if (is_compare(n->op))
+		rc = fold_mixed_compare(n, a, b, &r);
+	else /* Python rounds the int to the nearest float, as C does */
 		rc = fold_float(n, a.kind == 2 ? a.f : (double)a.i,
 				b.kind == 2 ? b.f : (double)b.i, &r, err);
 	if (rc == 1)

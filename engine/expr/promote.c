@@ -143,3 +143,74 @@ enum shmx__xtype shmx__float_of(enum shmx__xtype t)
 		return t;
 	return size_of(t) <= 2 ? SHMX__X_F32 : SHMX__X_F64;
 }
+
+/* numpy's can_cast(from, to, 'safe') over shmx's types. */
+static int can_cast(enum shmx__xtype from, enum shmx__xtype to)
+{
+	if (from == SHMX__X_BOOL || from == to)
+		return 1;
+	if (to == SHMX__X_BOOL)
+		return 0;
+	if (shmx__x_is_float(from))
+		return shmx__x_is_float(to) && size_of(to) >= size_of(from);
+	if (shmx__x_is_float(to)) /* f32 holds 2-byte ints, f64 all */
+		return size_of(from) <= 2 || to == SHMX__X_F64;
+	if (shmx__x_is_unsigned(from) == shmx__x_is_unsigned(to))
+		return size_of(to) >= size_of(from);
+	return !shmx__x_is_unsigned(to) && size_of(to) > size_of(from);
+}
+
+static int scalar_can_cast(const struct shmx__expr_node *n,
+			   enum shmx__xtype to)
+{
+	int small;
+	enum shmx__xtype m = min_scalar(n, &small);
+
+	return can_cast(m, to) || (small && can_cast(int_of(0, size_of(m)), to));
+}
+
+enum shmx__xtype shmx__loop_type(struct shmx__expr_node *const *ops,
+				 unsigned n, int with_bool, int with_float,
+				 unsigned *flags)
+{
+	/* the loops of numpy's integer ufuncs, in numpy's order */
+	static const enum shmx__xtype loops[] = {
+		SHMX__X_BOOL, SHMX__X_I8, SHMX__X_U8, SHMX__X_I16,
+		SHMX__X_U16, SHMX__X_I32, SHMX__X_U32, SHMX__X_I64,
+		SHMX__X_U64, SHMX__X_F32, SHMX__X_F64,
+	};
+	int cat_arr = -1, cat_sc = -1, by_value;
+
+	for (unsigned k = 0; k < n; k++) {
+		int c = shmx__x_category(ops[k]->dtype);
+
+		if (ops[k]->ndim)
+			cat_arr = c > cat_arr ? c : cat_arr;
+		else
+			cat_sc = c > cat_sc ? c : cat_sc;
+	}
+	by_value = cat_arr >= 0 && cat_sc >= 0 && cat_sc <= cat_arr;
+	for (unsigned l = with_bool ? 0 : 1; l < sizeof(loops) / sizeof(loops[0]); l++) {
+		int ok = 1;
+
+		if (!with_float && shmx__x_is_float(loops[l]))
+			break;
+		for (unsigned k = 0; k < n && ok; k++) {
+			const struct shmx__expr_node *a = ops[k];
+
+			if (!by_value || a->ndim)
+				ok = can_cast(a->dtype, loops[l]);
+			else if (a->flags & SHMX__N_CONST)
+				ok = scalar_can_cast(a, loops[l]);
+		}
+		if (ok) {
+			if (by_value)
+				for (unsigned k = 0; k < n; k++)
+					if (!ops[k]->ndim &&
+					    !(ops[k]->flags & SHMX__N_CONST))
+						*flags |= SHMX__N_VALUE_BASED;
+			return loops[l];
+		}
+	}
+	return SHMX__X_COUNT;
+}

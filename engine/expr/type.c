@@ -90,59 +90,77 @@ static int type_unary(struct shmx__expr_node *n, struct shmx_error *err)
 	return 0;
 }
 
-/* A Python scalar 2 or 2.0 (numpy squares a bool array ** 2 as int8). */
-static int is_two(const struct shmx__expr_node *n)
+/* numpy squares array ** 2 (any scalar 2): an int array with a float 2
+ * as f64, a bool array as int8 (it has no bool square).  0 when this
+ * fast path does not apply. */
+static enum shmx__xtype pow_fast_path(const struct shmx__expr_node *a,
+				      const struct shmx__expr_node *b)
 {
-	if (!(n->flags & SHMX__N_PY) || n->dtype == SHMX__X_BOOL)
+	int two;
+
+	if (!a->ndim || b->ndim || !(b->flags & SHMX__N_CONST) ||
+	    shmx__x_is_float(a->dtype))
+		return SHMX__X_COUNT;
+	two = shmx__x_is_float(b->dtype) ? b->f == 2.0
+	      : b->dtype != SHMX__X_BOOL && b->i == 2;
+	if (!two)
+		return SHMX__X_COUNT;
+	if (a->dtype == SHMX__X_BOOL)
+		return SHMX__X_I8;
+	return shmx__x_is_float(b->dtype) ? SHMX__X_F64 : a->dtype;
+}
+
+static int type_pow(struct shmx__expr_node *n, struct shmx_error *err)
+{
+	struct shmx__expr_node *b = n->arg[1];
+
+	n->dtype = pow_fast_path(n->arg[0], b);
+	if (n->dtype != SHMX__X_COUNT)
 		return 0;
-	return shmx__x_is_float(n->dtype) ? n->f == 2.0 : n->i == 2;
+	n->dtype = shmx__loop_type(n->arg, 2, 0, 1, &n->flags);
+	if (shmx__x_is_int(n->dtype) && (b->flags & SHMX__N_CONST) &&
+	    shmx__x_is_int(b->dtype) && b->i < 0)
+		return shmx__expr_fail(err, n->col,
+				       "integers to negative integer powers "
+				       "are not allowed");
+	return 0;
 }
 
 static int type_binary(struct shmx__expr_node *n, struct shmx_error *err)
 {
-	struct shmx__expr_node *a = n->arg[0], *b = n->arg[1];
-	enum shmx__xtype t = shmx__result_type(n->arg, 2, &n->flags);
+	enum shmx__xtype t;
 
 	switch (n->op) {
-	case SHMX__OP_SUB:
-		if (t == SHMX__X_BOOL)
-			return shmx__expr_fail(err, n->col,
-					       "numpy has no '-' for two bools: "
-					       "use ^");
-		break;
-	case SHMX__OP_DIV:
-		t = shmx__x_is_float(t) ? t : SHMX__X_F64;
-		break;
 	case SHMX__OP_POW:
-		if (a->dtype == SHMX__X_BOOL && a->ndim && is_two(b)) {
-			t = SHMX__X_I8;
-			break;
-		}
-		if (shmx__x_is_int(t) && (b->flags & SHMX__N_CONST) &&
-		    shmx__x_is_int(b->dtype) && b->i < 0)
-			return shmx__expr_fail(err, n->col,
-					       "integers to negative integer "
-					       "powers are not allowed");
-		/* fall through */
+		return type_pow(n, err);
 	case SHMX__OP_FDIV:
 	case SHMX__OP_MOD:
-		if (t == SHMX__X_BOOL)
-			t = SHMX__X_I8; /* numpy's first loop that takes bool */
-		break;
+		n->dtype = shmx__loop_type(n->arg, 2, 0, 1, &n->flags);
+		return 0;
 	case SHMX__OP_AND:
 	case SHMX__OP_OR:
 	case SHMX__OP_XOR:
-		if (shmx__x_is_float(t))
-			return shmx__expr_fail(err, n->col,
-					       "bitwise '%s' needs booleans or "
-					       "integers, not %s", op_text(n->op),
-					       shmx__xtype_name(t));
-		break;
+		t = shmx__loop_type(n->arg, 2, 1, 0, &n->flags);
+		if (t == SHMX__X_COUNT)
+			return shmx__expr_fail(
+				err, n->col,
+				"bitwise '%s' needs booleans or integers, not "
+				"%s", op_text(n->op),
+				shmx__xtype_name(shmx__result_type(n->arg, 2,
+								   &n->flags)));
+		n->dtype = t;
+		return 0;
 	default:
-		if (n->op >= SHMX__OP_LT && n->op <= SHMX__OP_NE)
-			t = SHMX__X_BOOL;
 		break;
 	}
+	t = shmx__result_type(n->arg, 2, &n->flags);
+	if (n->op == SHMX__OP_SUB && t == SHMX__X_BOOL)
+		return shmx__expr_fail(err, n->col,
+				       "numpy has no '-' for two bools: use ^");
+	if (n->op == SHMX__OP_DIV && !shmx__x_is_float(t))
+		t = SHMX__X_F64;
+	if (n->op >= SHMX__OP_LT && n->op <= SHMX__OP_NE)
+		t = SHMX__X_BOOL;
 	n->dtype = t;
 	return 0;
 }
