@@ -3,6 +3,7 @@
  * "()" for 0-d) on stdin and prints for each one line:
  *   ok DTYPE SHAPE VALUE_BASED DUMP     (SHAPE "4x3", "4" or "()")
  *   error MESSAGE
+ * (with $EXPR_TYPES_TYPED set, DUMP has the types: SHMX__DUMP_TYPES).
  * so that numpy can be asked the same questions. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ static void one(char *line)
 		printf("error %s\n", err.msg);
 		return;
 	}
-	shmx__expr_dump(e, 0, dump, sizeof(dump));
+	shmx__expr_dump(e, getenv("EXPR_TYPES_TYPED") ? SHMX__DUMP_TYPES : 0,
+			dump, sizeof(dump));
 	printf("ok %s ", shmx__xtype_name(e->root->dtype));
 	if (e->root->ndim == 0)
 		printf("()");

@@ -45,26 +45,50 @@ static void put_i128(struct out *o, shmx__i128 v)
 	put(o, "%s%s", v < 0 ? "-" : "", d + k);
 }
 
-/* The shortest %.Ng that reads back as f, with ".0" when it would read
- * as an int. */
+static void put_zeros(struct out *o, int n)
+{
+	for (int k = 0; k < n; k++)
+		put(o, "0");
+}
+
+/* Python's repr of a float: the shortest digits that read back as f,
+ * positional for exponents -4 .. 15 (with ".0" when whole), else
+ * scientific ("1e+16", "1.5e-05"). */
 static void put_double(struct out *o, double f)
 {
-	char s[40];
+	char s[40], digits[24];
+	int exp, nd = 0, prec;
 
-	if (isnan(f)) {
-		put(o, "nan");
+	if (isnan(f) || isinf(f)) {
+		put(o, "%s", isnan(f) ? "nan" : f < 0 ? "-inf" : "inf");
 		return;
 	}
-	if (isinf(f)) {
-		put(o, "%s", f < 0 ? "-inf" : "inf");
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(s, sizeof(s), "%.*g", prec, f);
+	for (prec = 0; prec < 17; prec++) {
+		snprintf(s, sizeof(s), "%.*e", prec, f);
 		if (strtod(s, NULL) == f)
 			break;
 	}
-	put(o, "%s%s", s, strpbrk(s, ".e") ? "" : ".0");
+	/* s is [-]d[.ddd]e[+-]XX */
+	for (const char *p = s; *p && *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	digits[nd] = '\0';
+	exp = atoi(strchr(s, 'e') + 1);
+	put(o, "%s", signbit(f) ? "-" : "");
+	if (exp < -4 || exp >= 16) {
+		put(o, "%c%s%s", digits[0], nd > 1 ? "." : "", digits + 1);
+		put(o, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	} else if (exp < 0) {
+		put(o, "0.");
+		put_zeros(o, -exp - 1);
+		put(o, "%s", digits);
+	} else if (nd <= exp + 1) {
+		put(o, "%s", digits);
+		put_zeros(o, exp + 1 - nd);
+		put(o, ".0");
+	} else {
+		put(o, "%.*s.%s", exp + 1, digits, digits + exp + 1);
+	}
 }
 
 static const char *cast_name(enum shmx__xtype t)

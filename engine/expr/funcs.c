@@ -56,7 +56,8 @@ const char *shmx__closest(const char *name, size_t len,
 			  const char *const *words, unsigned n)
 {
 	const char *best = NULL;
-	unsigned best_d = 0, limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+	unsigned best_d = 0;
+	unsigned limit = len <= 1 ? 0 : len <= 3 ? 1 : len <= 6 ? 2 : 3;
 
 	if (len > WORD_MAX)
 		return NULL;

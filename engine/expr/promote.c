@@ -124,7 +124,9 @@ enum shmx__xtype shmx__result_type(struct shmx__expr_node *const *ops,
 		if (ops[k]->ndim)
 			continue;
 		if (!(ops[k]->flags & SHMX__N_CONST)) {
-			*flags |= SHMX__N_VALUE_BASED;
+			/* no value of its dtype could change acc: no flag */
+			if (shmx__promote(acc, ops[k]->dtype) != acc)
+				*flags |= SHMX__N_VALUE_BASED;
 			continue;
 		}
 		m = min_scalar(ops[k], &small);
@@ -207,7 +209,8 @@ enum shmx__xtype shmx__loop_type(struct shmx__expr_node *const *ops,
 			if (by_value)
 				for (unsigned k = 0; k < n; k++)
 					if (!ops[k]->ndim &&
-					    !(ops[k]->flags & SHMX__N_CONST))
+					    !(ops[k]->flags & SHMX__N_CONST) &&
+					    !can_cast(ops[k]->dtype, loops[l]))
 						*flags |= SHMX__N_VALUE_BASED;
 			return loops[l];
 		}

@@ -295,8 +295,7 @@ static int type_call(struct shmx__expr_node *n, struct shmx_error *err)
 	}
 }
 
-static int type_leaf(struct shmx__expr *e, struct shmx__expr_node *n,
-		     struct shmx_error *err)
+static int type_leaf(struct shmx__expr *e, struct shmx__expr_node *n)
 {
 	const shmx__i128 one = 1;
 
@@ -307,17 +306,33 @@ static int type_leaf(struct shmx__expr *e, struct shmx__expr_node *n,
 		n->ndim = b->shape.ndim;
 		n->dim[0] = b->shape.dim[0];
 		n->dim[1] = b->shape.dim[1];
-		return 0;
-	}
-	/* a Python int becomes numpy's int64, or uint64 above it */
-	if ((n->flags & SHMX__N_PY) &&
-	    (n->dtype == SHMX__X_I64 || n->dtype == SHMX__X_U64)) {
-		if (n->i < -(one << 63) || n->i >= (one << 64))
-			return shmx__expr_fail(err, n->col,
-					       "integer constant out of numpy's "
-					       "range (-2**63 to 2**64 - 1)");
+	} else if ((n->flags & SHMX__N_PY) && shmx__x_is_int(n->dtype)) {
+		/* a Python int becomes numpy's int64, or uint64 above it */
 		n->dtype = n->i >= (one << 63) ? SHMX__X_U64 : SHMX__X_I64;
 	}
+	return 0;
+}
+
+/* A Python int may be any size while Python computes with it (2**64 - 1),
+ * but numpy takes only -2**63 .. 2**64 - 1 where it meets an array. */
+static int check_pyint(const struct shmx__expr_node *n, struct shmx_error *err)
+{
+	const shmx__i128 one = 1;
+
+	if (!(n->flags & SHMX__N_PY) || !shmx__x_is_int(n->dtype))
+		return 0;
+	if (n->i < -(one << 63) || n->i >= (one << 64))
+		return shmx__expr_fail(err, n->col,
+				       "integer constant out of numpy's range "
+				       "(-2**63 to 2**64 - 1)");
+	return 0;
+}
+
+static int check_args(const struct shmx__expr_node *n, struct shmx_error *err)
+{
+	for (unsigned k = 0; k < n->nargs; k++)
+		if (check_pyint(n->arg[k], err) < 0)
+			return SHMX_EEXPR;
 	return 0;
 }
 
@@ -336,21 +351,24 @@ static int type_node(struct shmx__expr *e, struct shmx__expr_node *n,
 	case SHMX__EXPR_BINARY:
 		rc = shmx__fold_python(n, err);
 		if (rc != 0)
-			return rc < 0 ? rc : type_leaf(e, n, err);
-		if (broadcast(n, err) < 0)
+			return rc < 0 ? rc : type_leaf(e, n);
+		if (check_args(n, err) < 0 || broadcast(n, err) < 0)
 			return SHMX_EEXPR;
 		return n->kind == SHMX__EXPR_UNARY ? type_unary(n, err)
 						   : type_binary(n, err);
 	case SHMX__EXPR_CALL:
-		return type_call(n, err);
+		return check_args(n, err) < 0 ? SHMX_EEXPR : type_call(n, err);
 	case SHMX__EXPR_COLUMNS:
-		return type_columns(n, err);
+		return check_args(n, err) < 0 ? SHMX_EEXPR
+					      : type_columns(n, err);
 	default:
-		return type_leaf(e, n, err);
+		return type_leaf(e, n);
 	}
 }
 
 int shmx__expr_type(struct shmx__expr *e, struct shmx_error *err)
 {
-	return type_node(e, e->root, err);
+	if (type_node(e, e->root, err) < 0)
+		return SHMX_EEXPR;
+	return check_pyint(e->root, err);
 }
