@@ -190,6 +190,7 @@ static const char *const errors[][2] = {
 	{ "sum()", "expression: col 1: sum takes 1 argument, not 0" },
 	{ "sum(x, axis=2)", "expression: col 13: axis 2 is out of bounds for array of dimension 2" },
 	{ "sum(w, axis=1)", "expression: col 13: axis 1 is out of bounds for array of dimension 1" },
+	{ "sum(x, axis=123456789012)", "expression: col 13: axis 123456789012 is out of bounds for array of dimension 2" },
 	{ "sum(x, axis=-3)", "expression: col 13: axis -3 is out of bounds for array of dimension 2" },
 	{ "sum(s, axis=0)", "expression: col 13: axis 0 is out of bounds for array of dimension 0" },
 	{ "sum(x, axis=y)", "expression: col 13: axis must be None, 0, 1, -1 or -2 written as a number, found 'y'" },

@@ -138,7 +138,8 @@ struct shmx__expr_node {
 	struct shmx__expr_node *arg[3];
 	/* CALL of a reduction: the axis as numpy normalises it */
 	enum shmx_axis axis;
-	int axis_raw, has_axis;
+	int64_t axis_raw; /* as written (parse), for the messages */
+	int has_axis;
 	unsigned axis_col;
 	/* INPUT: which binding */
 	unsigned input;

@@ -19,7 +19,8 @@ struct frame {
 	enum frame_kind kind;
 	int op, prec, func;
 	unsigned col, base, commas;
-	int has_kw, axis_raw;
+	int has_kw;
+	int64_t axis_raw;
 	unsigned axis_col;
 };
 
@@ -374,7 +375,7 @@ static int keyword(struct parser *p)
 		f->has_kw = 0;
 	} else if (signed_int(p, &v)) {
 		f->has_kw = 1;
-		f->axis_raw = v > 99 ? 99 : v < -99 ? -99 : (int)v;
+		f->axis_raw = v;
 	} else {
 		return fail_tok(p, p->t,
 				"axis must be None, 0, 1, -1 or -2 written as "

@@ -194,29 +194,29 @@ static int no_identity(int f)
 static int type_reduce(struct shmx__expr_node *n, struct shmx_error *err)
 {
 	const struct shmx__expr_node *a = n->arg[0];
-	int ax = n->axis_raw;
-	uint64_t len = 1;
+	int64_t ax = n->axis_raw;
+	int empty = 0;
 
 	n->dtype = reduce_type(n->op, a->dtype);
 	n->axis = SHMX_AXIS_NONE;
 	n->ndim = 0;
 	for (int d = 0; d < a->ndim; d++)
-		len *= a->dim[d];
+		empty |= a->dim[d] == 0;
 	if (n->has_axis) {
 		if (ax < -a->ndim || ax >= a->ndim)
 			return shmx__expr_fail(err, n->axis_col,
-					       "axis %d is out of bounds for "
-					       "array of dimension %d", ax,
+					       "axis %" PRId64 " is out of bounds "
+					       "for array of dimension %d", ax,
 					       a->ndim);
 		ax = ax < 0 ? ax + a->ndim : ax;
 		n->axis = ax == 0 ? SHMX_AXIS_0 : SHMX_AXIS_1;
-		len = a->dim[ax];
+		empty = a->dim[ax] == 0;
 		if (a->ndim == 2) {
 			n->ndim = 1;
 			n->dim[0] = a->dim[1 - ax];
 		}
 	}
-	if (len == 0 && no_identity(n->op) && (n->ndim == 0 || n->dim[0]))
+	if (empty && no_identity(n->op) && (n->ndim == 0 || n->dim[0]))
 		return shmx__expr_fail(err, n->col,
 				       "zero-size array to reduction operation "
 				       "%s which has no identity",
