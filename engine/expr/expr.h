@@ -143,7 +143,8 @@ struct shmx__expr_node {
 	unsigned axis_col;
 	/* INPUT: which binding */
 	unsigned input;
-	/* COLUMNS: [start, stop) normalised; single for x[:, j] (1-D) */
+	/* COLUMNS: [start, stop) normalised by the typing (INT64_MIN for a
+	 * bound not written before it); single for x[:, j] (1-D) */
 	int64_t start, stop, index;
 	int single;
 	/* NUM: the value (i for ints and bools, f for floats) */

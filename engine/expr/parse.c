@@ -294,7 +294,7 @@ static int unknown_function(struct parser *p)
 			       text);
 }
 
-/* NAME '(' : a call's frame; its arguments follow as operands. */
+/* NAME '(': a call's frame; its arguments follow as operands. */
 static int call_open(struct parser *p)
 {
 	int f;
@@ -307,7 +307,7 @@ static int call_open(struct parser *p)
 	if (push_frame(p, FR_CALL, 0) < 0)
 		return SHMX_EEXPR;
 	p->ops[p->nops - 1].func = f;
-	p->t++; /* the '(' */
+	p->t += 2; /* the name and its '(' */
 	return 0;
 }
 
@@ -471,10 +471,12 @@ static int operand(struct parser *p, int *want_operand)
 		*want_operand = 0;
 		return adopt(p, n, 0);
 	case TOK_NAME:
-		if (t[1].kind == TOK_ASSIGN && top && top->kind == FR_CALL)
-			return *want_operand = 0, keyword(p);
+		if (t[1].kind == TOK_ASSIGN && top && top->kind == FR_CALL) {
+			*want_operand = 0; /* the call is closed with it */
+			return keyword(p);
+		}
 		if (t[1].kind == TOK_LPAREN)
-			return call_open(p) < 0 ? SHMX_EEXPR : (p->t++, 0);
+			return call_open(p);
 		*want_operand = 0;
 		if (atom_name(p) < 0)
 			return SHMX_EEXPR;
