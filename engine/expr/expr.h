@@ -31,7 +31,9 @@
 #define SHMX__EXPR_NAME_MAX 64u    /* bytes of an input's name */
 
 /* A result type: shmx's dtypes, and numpy's bool (|b1) for comparisons,
- * which shmx's arrays do not have yet. */
+ * which shmx's arrays do not have yet.  SHMX__X_BOOL is the value an
+ * SHMX_BOOL appended to enum shmx_dtype would take, so the two can become
+ * one without renumbering. */
 enum shmx__xtype {
 	SHMX__X_I8 = SHMX_I8,
 	SHMX__X_I16 = SHMX_I16,
