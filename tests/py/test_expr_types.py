@@ -6,7 +6,8 @@ build/tests/expr_types prints the dtype and shape shmx infers.  They must
 agree, numpy's float16 read as shmx's f32 (shmx has no f16 and gives f32
 wherever numpy gives float16, as its built-in sqrt/exp/log do); and shmx
 must refuse exactly the expressions numpy refuses (an exception, or an
-object-dtype result).  One deviation is by design and left out: an
+object-dtype result).  Where an expression has no input, shmx folds it,
+and the value must be Python's own, bit for bit.  One deviation is by design and left out: an
 integer constant beyond 2**64 - 1, which numpy turns into an object array
 (or compares as a Python object), shmx refuses (tests/test_expr.c).  The
 helper is found beside $SHMX's build
@@ -142,6 +143,19 @@ def cases():
     return out
 
 
+def same_value(expr, dump):
+    """Whether shmx's folded constant (its dump, Python syntax) is the
+    value Python computes for the expression: bit for bit for floats
+    (-0.0 included), NaN for NaN."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = eval(expr, namespace({})), eval(dump, namespace({}))
+    if isinstance(a, float) or isinstance(b, float):
+        return type(a) == type(b) and (repr(a) == repr(b) or
+                                       (a != a and b != b))
+    return type(a) == type(b) and a == b
+
+
 class ExprTypes(unittest.TestCase):
     def test_dtypes_and_shapes_agree_with_numpy(self):
         helper = helper_path()
@@ -168,6 +182,9 @@ class ExprTypes(unittest.TestCase):
             elif words[0] != "ok" or tuple(words[1:3]) != want[1:]:
                 bad.append("%s %s: numpy %s %s, shmx %s"
                            % (e, ins, want[1], want[2], line))
+            elif not ins and not same_value(e, words[4]):
+                bad.append("%s: Python gives %r, shmx folds it to %s"
+                           % (e, eval(e, namespace({})), words[4]))
         self.assertEqual(bad, [], "\n%d of %d differ:\n%s"
                          % (len(bad), len(all_cases), "\n".join(bad[:int(os.environ.get("SHOW", "60"))])))
 
