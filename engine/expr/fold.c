@@ -3,7 +3,9 @@
  * never sees `2 * 3`: Python folds it first, with exact integers, floor
  * division and modulo by the divisor's sign, and ZeroDivisionError or
  * OverflowError where Python raises them), and casts of constants whose
- * numpy value is exact.  Anything else stays for the evaluator. */
+ * numpy value is certain (in range for an integer type; rounded to
+ * nearest for float32, as numpy rounds).  Big-int true division and
+ * anything else stay for the evaluator. */
 #include <float.h>
 #include <math.h>
 
