@@ -123,6 +123,13 @@ def cases():
         out.append(("%s(v, axis=1)" % f, {"v": ("f64", (5,))}))
         out.append(("%s(v)" % f, {"v": ("i16", (5,))}))
         out.append(("%s(v)" % f, {"v": ("f32", (0,))}))
+    for l, li in operands.values():
+        for u in ["-", "+", "~", "--", "-~"]:
+            out.append(("%s%s" % (u, l), li))
+            out.append(("%s%s ** 2" % (u, l), li))
+    for u in ["-", "+", "~"]:
+        for s in scalars:
+            out.append(("%s%s" % (u, s), {}))
     for c in CASTS:
         for l, li in operands.values():
             out.append(("%s(%s)" % (c, l), li))
