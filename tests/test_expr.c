@@ -301,12 +301,16 @@ Test(expr, deep_nesting_is_a_clear_error_never_a_crash)
 		size_t n, m;
 		const char *msg;
 	} deep[] = {
+		{ "(", "x", "", 100000, 0,
+		  "expression: col 1001: nested deeper than 1000" },
+		{ "(", "x", ")", 65000, 65000,
+		  "expression: col 1001: nested deeper than 1000" },
 		{ "(", "x", ")", 100000, 100000,
-		  "expression: longer than 65536 characters" },
-		{ "(", "x", ")", 30000, 30000,
+		  "expression: longer than 131072 characters" },
+		{ "-", "x", "", 100000, 0,
 		  "expression: col 1001: nested deeper than 1000" },
-		{ "-", "x", "", 60000, 0,
-		  "expression: col 1001: nested deeper than 1000" },
+		{ "sqrt(", "x", "", 20000, 0,
+		  "expression: col 5001: nested deeper than 1000" },
 		{ "~", "b", "", 1001, 0,
 		  "expression: col 1001: nested deeper than 1000" },
 		{ "sum(", "x", ")", 2000, 2000,

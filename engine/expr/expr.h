@@ -26,7 +26,9 @@
 #include "shmx/kernel.h"
 #include "shmx/shape.h"
 
-#define SHMX__EXPR_LEN_MAX 65536u /* characters of an expression */
+/* characters of an expression: Linux's MAX_ARG_STRLEN, the longest that
+ * one command-line argument can be */
+#define SHMX__EXPR_LEN_MAX 131072u
 #define SHMX__EXPR_DEPTH_MAX 1000u /* nesting, and depth of the tree */
 #define SHMX__EXPR_NAME_MAX 64u    /* bytes of an input's name */
 

@@ -94,7 +94,7 @@ static void check_refusal(const char *text, const struct shmx_error *err,
 
 	fuzz_check_error(err, rc);
 	FUZZ_CHECK(rc == SHMX_EEXPR, "code %d: %s", rc, err->msg);
-	if (strcmp(err->msg, "expression: longer than 65536 characters") == 0) {
+	if (strncmp(err->msg, "expression: longer than ", 24) == 0) {
 		FUZZ_CHECK(strlen(text) > SHMX__EXPR_LEN_MAX, "not that long");
 		return;
 	}
