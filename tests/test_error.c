@@ -27,6 +27,8 @@ static const struct {
 	{ SHMX_EEMPTY, 1, "zero-size reduction with no identity" },
 	{ SHMX_ETRUNCATED, 0, "input changed size during the run" },
 	{ SHMX_EFAULT, 0, "injected fault" },
+	{ SHMX_ECSV, 1, "malformed CSV" },
+	{ SHMX_EEXPR, 1, "bad expression" },
 };
 
 Test(error, shmx_codes_keep_their_numbers)
@@ -45,6 +47,8 @@ Test(error, shmx_codes_keep_their_numbers)
 	cr_expect_eq(SHMX_EEMPTY, -1011);
 	cr_expect_eq(SHMX_ETRUNCATED, -1012);
 	cr_expect_eq(SHMX_EFAULT, -1013);
+	cr_expect_eq(SHMX_ECSV, -1014);
+	cr_expect_eq(SHMX_EEXPR, -1015);
 }
 
 Test(error, every_shmx_code_has_its_description_and_class)

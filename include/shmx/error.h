@@ -28,7 +28,8 @@
 	X(EMPTY, -1011, 1, "zero-size reduction with no identity")         \
 	X(TRUNCATED, -1012, 0, "input changed size during the run")        \
 	X(FAULT, -1013, 0, "injected fault")                               \
-	X(CSV, -1014, 1, "malformed CSV")
+	X(CSV, -1014, 1, "malformed CSV")                                  \
+	X(EXPR, -1015, 1, "bad expression")
 
 enum shmx_errcode {
 #define SHMX__ERRENUM(name, val, input, desc) SHMX_E##name = (val),
