@@ -11,6 +11,12 @@
 
 #include "expr/ast.h"
 
+/* A comparison's truth, the same for folded integers and floats. */
+#define COMPARE(op, a, b)                                                  \
+	((op) == SHMX__OP_LT ? (a) < (b) : (op) == SHMX__OP_LE ? (a) <= (b) \
+	 : (op) == SHMX__OP_GT ? (a) > (b) : (op) == SHMX__OP_GE ? (a) >= (b) \
+	 : (op) == SHMX__OP_EQ ? (a) == (b) : (a) != (b))
+
 #define EXACT ((shmx__i128)1 << 53) /* ints a double holds exactly */
 
 struct pyval {
@@ -135,9 +141,7 @@ static int fold_int(const struct shmx__expr_node *n, shmx__i128 a,
 	case SHMX__OP_XOR: r->i = a ^ b; break;
 	default:
 		r->kind = 0;
-		r->i = n->op == SHMX__OP_LT ? a < b : n->op == SHMX__OP_LE ? a <= b
-		     : n->op == SHMX__OP_GT ? a > b : n->op == SHMX__OP_GE ? a >= b
-		     : n->op == SHMX__OP_EQ ? a == b : a != b;
+		r->i = COMPARE(n->op, a, b);
 		return 1;
 	}
 	return ovf ? range_error(n, err) : 1;
@@ -190,9 +194,7 @@ static int fold_float(const struct shmx__expr_node *n, double a, double b,
 				       "integers, not float");
 	default:
 		r->kind = 0;
-		r->i = n->op == SHMX__OP_LT ? a < b : n->op == SHMX__OP_LE ? a <= b
-		     : n->op == SHMX__OP_GT ? a > b : n->op == SHMX__OP_GE ? a >= b
-		     : n->op == SHMX__OP_EQ ? a == b : a != b;
+		r->i = COMPARE(n->op, a, b);
 		return 1;
 	}
 }

@@ -62,6 +62,21 @@ int shmx__x_category(enum shmx__xtype t)
 /* np.min_scalar_type of a known 0-d value; *small when it is an unsigned
  * type whose value also fits the signed type of its size (numpy then uses
  * the signed one beside signed integers and floats). */
+/* The highest kind (shmx__x_category) among the array operands and among
+ * the 0-d ones; -1 where there is none. */
+static void categories(struct shmx__expr_node *const *ops, unsigned n,
+		       int *cat_arr, int *cat_sc)
+{
+	for (unsigned k = 0; k < n; k++) {
+		int c = shmx__x_category(ops[k]->dtype);
+
+		if (ops[k]->ndim)
+			*cat_arr = c > *cat_arr ? c : *cat_arr;
+		else
+			*cat_sc = c > *cat_sc ? c : *cat_sc;
+	}
+}
+
 static enum shmx__xtype min_scalar(const struct shmx__expr_node *n,
 				   int *small)
 {
@@ -95,14 +110,7 @@ enum shmx__xtype shmx__result_type(struct shmx__expr_node *const *ops,
 	int cat_arr = -1, cat_sc = -1, have = 0;
 	enum shmx__xtype acc = SHMX__X_BOOL;
 
-	for (unsigned k = 0; k < n; k++) {
-		int c = shmx__x_category(ops[k]->dtype);
-
-		if (ops[k]->ndim)
-			cat_arr = c > cat_arr ? c : cat_arr;
-		else
-			cat_sc = c > cat_sc ? c : cat_sc;
-	}
+	categories(ops, n, &cat_arr, &cat_sc);
 	/* only arrays, only scalars, or a scalar of a higher kind: plain
 	 * promotion of every dtype */
 	if (cat_arr < 0 || cat_sc < 0 || cat_sc > cat_arr) {
@@ -183,14 +191,7 @@ enum shmx__xtype shmx__loop_type(struct shmx__expr_node *const *ops,
 	};
 	int cat_arr = -1, cat_sc = -1, by_value;
 
-	for (unsigned k = 0; k < n; k++) {
-		int c = shmx__x_category(ops[k]->dtype);
-
-		if (ops[k]->ndim)
-			cat_arr = c > cat_arr ? c : cat_arr;
-		else
-			cat_sc = c > cat_sc ? c : cat_sc;
-	}
+	categories(ops, n, &cat_arr, &cat_sc);
 	by_value = cat_arr >= 0 && cat_sc >= 0 && cat_sc <= cat_arr;
 	for (unsigned l = with_bool ? 0 : 1; l < sizeof(loops) / sizeof(loops[0]); l++) {
 		int ok = 1;
