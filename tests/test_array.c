@@ -160,17 +160,24 @@ Test(array, opens_an_empty_raw_file_as_an_empty_array)
 	shmx_array_close(a);
 }
 
-Test(array, refuses_raw_data_that_is_not_whole_rows)
+/* data.bin in the scratch directory, `size` bytes, sparse (fast). */
+static void sparse_data(off_t size)
 {
-	struct shmx_open_opts o = { .raw = 1, .dtype = SHMX_F64,
-				    .shape = { 2, { 100000, 10 } } };
 	int fd;
 
 	cr_assert_eq(chdir(scratch_dir), 0);
 	fd = open("data.bin", O_CREAT | O_WRONLY, 0644);
 	cr_assert(fd >= 0);
-	cr_assert_eq(ftruncate(fd, 8000001), 0); /* sparse: fast */
+	cr_assert_eq(ftruncate(fd, size), 0);
 	close(fd);
+}
+
+Test(array, refuses_raw_data_that_is_not_whole_rows)
+{
+	struct shmx_open_opts o = { .raw = 1, .dtype = SHMX_F64,
+				    .shape = { 2, { 100000, 10 } } };
+
+	sparse_data(8000001);
 	expect_open_fails("data.bin", &o, SHMX_ESIZE,
 			  "data.bin: 8000001 bytes is not a whole number of "
 			  "f64 rows of 10");
@@ -180,20 +187,15 @@ Test(array, refuses_raw_data_of_the_wrong_number_of_rows)
 {
 	struct shmx_open_opts o = { .raw = 1, .dtype = SHMX_F64,
 				    .shape = { 2, { 100000, 10 } } };
-	int fd;
 
-	cr_assert_eq(chdir(scratch_dir), 0);
-	fd = open("data.bin", O_CREAT | O_WRONLY, 0644);
-	cr_assert(fd >= 0);
-	cr_assert_eq(ftruncate(fd, 8000080), 0);
+	sparse_data(8000080);
 	expect_open_fails("data.bin", &o, SHMX_ESIZE,
 			  "data.bin: 8000080 bytes, but f64 x 1000000 "
 			  "elements need 8000000");
-	cr_assert_eq(ftruncate(fd, 7999920), 0);
+	sparse_data(7999920);
 	expect_open_fails("data.bin", &o, SHMX_ESIZE,
 			  "data.bin: 7999920 bytes, but f64 x 1000000 "
 			  "elements need 8000000");
-	close(fd);
 }
 
 Test(array, refuses_a_raw_shape_that_overflows)
