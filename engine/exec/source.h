@@ -25,12 +25,12 @@
 #include <stdint.h>
 #include "shmx/error.h"
 #include "format/plan.h"
+#include "io/stream.h"
 
 struct shmx__input;
 
-/* Chunks a worker may hold claimed ahead (io/stream.h caps its depth at
- * the same). */
-#define SHMX__SOURCE_AHEAD_MAX 256u
+/* Chunks a worker may hold claimed ahead: the deepest a stream goes. */
+#define SHMX__SOURCE_AHEAD_MAX SHMX__STREAM_DEPTH_MAX
 
 /* What a source did, for --stats and --progress. */
 struct shmx__source_figures {
