@@ -182,7 +182,71 @@ static int run_pass(struct eval *ev, unsigned k, const struct shmx_run_opts *o,
 	return rc ? rc : shmx__prog_pass_done(ev->prog, k, err);
 }
 
-/* ---- the result -------------------------------------------------------------- */
+/* ---- the fast path ------------------------------------------------------------ */
+
+static int is_input(const struct shmx__expr_node *n, int float_only)
+{
+	return n->kind == SHMX__EXPR_INPUT && (n->flags & SHMX__N_ROWWISE) &&
+	       n->dtype != SHMX__X_BOOL &&
+	       (!float_only || n->dtype == SHMX__X_F32 ||
+		n->dtype == SHMX__X_F64);
+}
+
+/* x * x or x ** 2 of an f64 input: what sumsq sums (its squares are the
+ * same f64 products, summed in the same order). */
+static int is_square(const struct shmx__expr_node *n)
+{
+	const struct shmx__expr_node *a = n->arg[0], *b = n->arg[1];
+
+	if (n->kind != SHMX__EXPR_BINARY || n->dtype != SHMX__X_F64 ||
+	    !is_input(a, 1))
+		return 0;
+	if (n->op == SHMX__OP_MUL)
+		return b->kind == SHMX__EXPR_INPUT && b->input == a->input;
+	return n->op == SHMX__OP_POW && b->kind == SHMX__EXPR_NUM &&
+	       (b->flags & SHMX__N_PY) &&
+	       (b->dtype == SHMX__X_F64 ? b->f == 2.0 : b->i == 2);
+}
+
+/* The built-in op whose tuned kernel computes e as the evaluator would:
+ * a reduction of an input with its axis, sumsq for sum(x * x) of f64,
+ * the maps sqrt exp log abs of a float input; NULL when there is none. */
+static const char *builtin_of(const struct shmx__expr *e, enum shmx_axis *axis,
+			      unsigned *input)
+{
+	static const int reds[] = {
+		SHMX__F_SUM, SHMX__F_MEAN, SHMX__F_MIN, SHMX__F_MAX,
+		SHMX__F_VAR, SHMX__F_STD, SHMX__F_ARGMIN, SHMX__F_ARGMAX,
+		SHMX__F_NANSUM, SHMX__F_NANMEAN, SHMX__F_NANMIN,
+		SHMX__F_NANMAX, SHMX__F_NANVAR, SHMX__F_NANSTD,
+	};
+	static const int maps[] = { SHMX__F_SQRT, SHMX__F_EXP, SHMX__F_LOG,
+				    SHMX__F_ABS };
+	const struct shmx__expr_node *r = e->root, *a = r->arg[0];
+
+	*axis = r->axis;
+	if (r->kind != SHMX__EXPR_CALL)
+		return NULL;
+	for (size_t k = 0; k < sizeof(maps) / sizeof(maps[0]); k++)
+		if (r->op == maps[k] && is_input(a, 1) && a->dtype == r->dtype) {
+			*input = a->input;
+			return shmx__expr_func_name(r->op);
+		}
+	for (size_t k = 0; k < sizeof(reds) / sizeof(reds[0]); k++) {
+		if (r->op != reds[k])
+			continue;
+		if (is_input(a, 0)) {
+			*input = a->input;
+			return shmx__expr_func_name(r->op);
+		}
+		if (r->op == SHMX__F_SUM && is_square(a)) {
+			*input = a->arg[0]->input;
+			return "sumsq";
+		}
+	}
+	return NULL;
+}
+
 
 static void root_shape(const struct shmx__expr *e, struct shmx_shape *s)
 {
@@ -261,6 +325,10 @@ static int evaluate(struct eval *ev, const char *expr,
 		    struct shmx_result *res, struct shmx_error *err)
 {
 	int rc = check_opts(o, n, err);
+	struct shmx_run_opts ro;
+	enum shmx_axis axis;
+	const char *op;
+	unsigned in;
 
 	ev->job.op.kernel = &eval_kernel;
 	for (unsigned i = 0; !rc && i < n; i++)
@@ -270,6 +338,11 @@ static int evaluate(struct eval *ev, const char *expr,
 				      err);
 	if (!rc)
 		rc = compile(ev, expr, inputs, n, err);
+	if (!rc && (op = builtin_of(ev->e, &axis, &in)) != NULL) {
+		ro = *o; /* the tuned kernel, over the same input */
+		ro.axis = axis;
+		return shmx_run(op, ev->sources[in], &ro, res, err);
+	}
 	for (unsigned k = 0; !rc && k < ev->e->npasses; k++)
 		rc = run_pass(ev, k, o, err);
 	if (rc)
