@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from shmxtest import ShmxTestCase, run
+from shmxtest import DiskTestCase, ShmxTestCase, evict, run
 
 NP = {
     "abs": np.abs, "sqrt": np.sqrt, "exp": np.exp, "expm1": np.expm1,
@@ -390,3 +390,30 @@ class EvalErrors(ShmxTestCase):
         self.assertFalse(os.path.exists(self.shm_path("never")))
         r = self.ok("eval", "x + sum(x[:, 0])", src)
         self.assertEqual(r.out, "203 47\n106 107\n")
+
+
+class EvalStreams(DiskTestCase):
+    """Inputs on a disk stream (--io stream) and an element-wise result
+    into a file there streams its writes: the same bits as mapped."""
+
+    def test_streamed_inputs_and_writes(self):
+        rng = np.random.default_rng(9)
+        x, y = rng.random((3001, 16)), rng.random((3001, 16))
+        xp, yp = os.path.join(self.disk, "x.npy"), os.path.join(self.disk,
+                                                                  "y.npy")
+        np.save(xp, x)
+        np.save(yp, y)
+        for expr in ["2*x + 3*y", "sum((x - mean(x, axis=0))**2, axis=1)"]:
+            with self.subTest(expr=expr):
+                want = numpy_eval(expr, {"x": x, "y": y})
+                outs = []
+                for io in ("mmap", "stream"):
+                    out = os.path.join(self.disk, "out-%s.npy" % io)
+                    evict(xp)
+                    evict(yp)
+                    self.ok("eval", expr, "x=" + xp, "y=" + yp, "-o", out,
+                            "--io", io, "--chunk", "64k", "-j", "3")
+                    outs.append(np.load(out))
+                    os.unlink(out)
+                self.assertEqual(outs[0].tobytes(), outs[1].tobytes())
+                self.assertTrue(np.allclose(outs[0], want, rtol=1e-12))
