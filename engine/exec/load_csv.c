@@ -135,12 +135,38 @@ static int at_fail(struct load *L, size_t from, uint64_t line0, size_t pos,
 	return SHMX_ECSV;
 }
 
+/* A '\r' is a blank (CRLF, or before a delimiter), so a file whose lines
+ * end in '\r' alone (old Mac) would be one long record, its line breaks
+ * inside fields: such a field (not quoted) fails with this message. */
+static const char *lone_cr(const struct load *L,
+			   const struct shmx__csv_field *f, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++) {
+		const char *p = L->data + f[i].at, *cr;
+
+		if (f[i].len && p[0] != '"' && (cr = memchr(p, '\r', f[i].len)))
+			return cr;
+	}
+	return NULL;
+}
+
+static int cr_fail(struct load *L, size_t from, uint64_t line0,
+		   const char *cr)
+{
+	return at_fail(L, from, line0, (size_t)(cr - L->data),
+		       "a carriage return inside a field: lines that end in "
+		       "'\\r' alone (old Mac files) are not read; make them "
+		       "'\\n' (tr '\\r' '\\n')");
+}
+
 static int bad_value(struct load *L, size_t from, uint64_t line0,
 		     const struct shmx__csv_field *f, enum shmx__csv_bad why)
 {
-	const char *t = shmx_dtype_name(L->t);
+	const char *t = shmx_dtype_name(L->t), *cr = lone_cr(L, f, 1);
 	char q[200];
 
+	if (cr)
+		return cr_fail(L, from, line0, cr);
 	shmx__csv_quote(L->data + f->at, f->len, q, sizeof(q));
 	switch (why) {
 	case SHMX__CSV_FRACTION:
@@ -185,6 +211,11 @@ static int record(struct load *L, size_t from, uint64_t line0, size_t at,
 	if (nf != L->ncols) {
 		size_t pos = nf > L->ncols ? f[L->ncols].at
 					   : f[nf - 1].at + f[nf - 1].len;
+		const char *cr = lone_cr(L, f, nf < L->ncols + 1 ? nf
+							       : L->ncols + 1);
+
+		if (cr)
+			return cr_fail(L, from, line0, cr);
 
 		return at_fail(L, from, line0, pos,
 			       "row has %zu field%s, expected %zu", nf,
@@ -581,6 +612,8 @@ static int read_head(struct load *L, const struct shmx_csv_opts *o)
 	at = shmx__csv_skip_lines(L->data, L->n, L->bom, o->skip);
 	if ((rc = first_record(L, at, &rec, &nf)))
 		return rc;
+	if (lone_cr(L, L->f, nf)) /* before it passes for a header */
+		return cr_fail(L, 0, 1, lone_cr(L, L->f, nf));
 	L->ncols = nf;
 	if (nf && (o->header == SHMX_CSV_HEADER_YES ||
 		   (o->header == SHMX_CSV_HEADER_AUTO && is_header(L, nf))))

@@ -415,6 +415,21 @@ class TestErrors(CsvCase):
         self.fails_clean("1,2\n3,x\n", ("--dtype", "i8"),
                          "FILE:2:3: 'x' is not an integer (i8)")
 
+    def test_lines_ending_in_a_lone_carriage_return(self):
+        # old Mac files: not read, and said so (not a header that eats
+        # the file, not an anonymous "not a number"); CR before LF, or
+        # as a blank around a field, is still fine
+        cr = ("a carriage return inside a field: lines that end in '\\r' "
+              "alone (old Mac files) are not read; make them '\\n' "
+              "(tr '\\r' '\\n')")
+        self.fails_clean("a,b\r1,2\r3,4\r", (), "FILE:1:4: " + cr)
+        self.fails_clean("1\r2\r3\r", ("--no-header",), "FILE:1:2: " + cr)
+        self.fails_clean("a,b\n1,2\r3,4\r5,6\n", (), "FILE:2:4: " + cr)
+        self.fails_clean("1,2\n3,4\n5,6\r7\n", (), "FILE:3:4: " + cr)
+        self.fails_clean("1,2\n3,4\r5\n", ("--dtype", "i32"), "FILE:2:4: " + cr)
+        path = self.write("1\r,\r2\r\r\n3,4\r\n")
+        self.assertEqual(self.load(path).tobytes(), floats_bits([[1, 2], [3, 4]]))
+
     def test_unterminated_quote(self):
         self.fails_clean('a,b\n1,2\n3,"4\n5,6\n', (),
                          "FILE:3:3: unterminated quote")
