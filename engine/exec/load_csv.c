@@ -236,13 +236,16 @@ static int record(struct load *L, size_t from, uint64_t line0, size_t at,
 
 /* ---- the passes ---------------------------------------------------------- */
 
-/* Drop the whole pages of [off, off + len) of a file mapped at map from
- * this process and from the page cache (written back first if dirty). */
+/* Drop the pages of [off, off + len) of a file mapped at map from this
+ * process and from the page cache (written back first if dirty). */
 static void drop_behind(int fd, char *map, uint64_t off, uint64_t len,
 			int dirty)
 {
-	uint64_t lo = (off + 4095) & ~(uint64_t)4095;
-	uint64_t hi = (off + len) & ~(uint64_t)4095;
+	/* the input's pages at the edges too (a neighbour that still reads
+	 * one reads it again); an output page that two ranges share, only
+	 * when the second is written: the sweep */
+	uint64_t lo = (off + (dirty ? 4095 : 0)) & ~(uint64_t)4095;
+	uint64_t hi = (off + len + (dirty ? 0 : 4095)) & ~(uint64_t)4095;
 
 	if (hi <= lo)
 		return;
@@ -309,10 +312,19 @@ static int scan_read(struct load *L, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/* Cold: the bytes [off, off + len) read ahead, all of them and no more
+ * (the kernel's own readahead is off: map_file). */
+static void ahead_of(const struct load *L, uint64_t off, uint64_t len)
+{
+	if (L->cold)
+		posix_fadvise(L->fd, (off_t)off, (off_t)len, POSIX_FADV_WILLNEED);
+}
+
 static int count_range(void *ctx, uint64_t k, uint64_t off, uint64_t len)
 {
 	struct load *L = ctx;
 
+	ahead_of(L, L->data_start + off, len);
 	if (scan_read(L, off, len, &L->spans[k]))
 		shmx__csv_scan(&L->d, L->data + L->data_start + off, len,
 			       &L->spans[k]);
@@ -419,6 +431,7 @@ static int parse_read(struct load *L, uint64_t k)
 		return rc;
 	if (buffer(L, BLOCK))
 		return 1;
+	ahead_of(L, base, g->rec_end - base);
 	while (done < g->rows) {
 		char *out = L->out_data + (g->row0 + done) * row_bytes;
 
@@ -530,6 +543,10 @@ static int map_file(struct load *L, int *fd)
 	L->fd = *fd;
 	L->cold = !shmx__on_tmpfs(*fd) &&
 		  shmx__resident_fraction(L->data, L->n) < 0.5;
+	/* cold: no readahead beyond what a worker asks for (ahead_of), or
+	 * it would bring back pages of ranges another worker has dropped */
+	if (L->cold)
+		posix_fadvise(*fd, 0, 0, POSIX_FADV_RANDOM);
 	return 0;
 }
 
