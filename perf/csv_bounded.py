@@ -9,13 +9,19 @@ its pages behind it, the output's too: exec/load_csv.c, `cold`.)
 Writes perf/data/bounded.csv (N GiB, default 2: rows of 8 '%.9f' values, a
 block of 65536 distinct rows repeated), writes it back and drops it from
 the page cache, then runs shmx load into perf/data/bounded.npy while it
-samples /proc/meminfo every 20 ms.  Reports: Cached and Dirty before, at
-their peak and after; the largest resident set of any process of the run
+samples, every 20 ms, how much of the input and of the output (its
+temporary, perf/data/.shmx-*) is in the page cache (mincore), and
+/proc/meminfo.  Reports: the peak page-cache residency of each file; Cached
+and Dirty before, at their peak and after (system-wide: on a shared machine
+others move them too); the largest resident set of any process of the run
 (GNU time's maximum RSS: the parent or a worker); the time; and checks the
-array against float() of the block's text, row for row.  Bounded means:
-Cached grows by a small multiple of workers x --chunk, not by the file's
-size, and no process holds more than a few MiB of it.
+array against float() of the block's text.  Bounded means: each file's
+residency stays a small multiple of workers x --chunk, not its size, and no
+process holds more than a few MiB.
 """
+import ctypes
+import glob
+import mmap
 import argparse
 import os
 import re
@@ -64,11 +70,41 @@ def write_csv(path, gib, text):
             f.write(text)
 
 
-def sampler(stop, peak):
+LIBC = ctypes.CDLL(None, use_errno=True)
+LIBC.mmap.restype = ctypes.c_void_p
+LIBC.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+LIBC.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+LIBC.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+
+
+def resident(path):
+    """Bytes of the file in the page cache (mincore on a fresh mapping)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return 0
+    try:
+        n = os.fstat(fd).st_size
+        p = LIBC.mmap(None, n, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0) if n else None
+        if not p or p == ctypes.c_void_p(-1).value:
+            return 0
+        vec = (ctypes.c_ubyte * ((n + 4095) // 4096))()
+        rc = LIBC.mincore(p, n, vec)
+        LIBC.munmap(p, n)
+        return 0 if rc else sum(v & 1 for v in vec) * 4096
+    finally:
+        os.close(fd)
+
+
+def sampler(stop, peak, src):
     while not stop.is_set():
         m = meminfo()
         for k in ("Cached", "Dirty"):
             peak[k] = max(peak.get(k, 0), m[k])
+        peak["in"] = max(peak.get("in", 0), resident(src))
+        for tmp in glob.glob(os.path.join(DATA, ".shmx-*")):
+            peak["out"] = max(peak.get("out", 0), resident(tmp))
         time.sleep(0.02)
 
 
@@ -88,7 +124,7 @@ def main():
     if os.path.exists(dst):
         os.unlink(dst)
     before, peak, stop = meminfo(), {}, threading.Event()
-    t = threading.Thread(target=sampler, args=(stop, peak))
+    t = threading.Thread(target=sampler, args=(stop, peak, src))
     t.start()
     t0 = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-v", SHMX, "load", src, "-o", dst, "-j", str(a.j),
@@ -97,6 +133,7 @@ def main():
     stop.set()
     t.join()
     after = meminfo()
+    after_in, after_out = resident(src), resident(dst)
     if p.returncode:
         sys.exit("shmx load failed: " + p.stderr.strip().splitlines()[-1])
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) << 10
@@ -109,7 +146,10 @@ def main():
     mib = 1 << 20
     print(f"CSV {size / 2**30:.2f} GiB on disk (cold) -> {out.nbytes / 2**30:.2f} GiB NPY "
           f"on disk, -j {a.j}: {wall:.1f} s, {size / wall / 1e9:.2f} GB/s")
-    print(f"  Cached: before {before['Cached'] / mib:.0f} MiB, peak {peak['Cached'] / mib:.0f} MiB "
+    print(f"  in the page cache at the peak: input {peak.get('in', 0) / mib:.1f} MiB of "
+          f"{size / mib:.0f}, output {peak.get('out', 0) / mib:.1f} MiB of {out.nbytes / mib:.0f}; "
+          f"after: input {after_in / mib:.1f} MiB, output {after_out / mib:.1f} MiB")
+    print(f"  Cached (system-wide): before {before['Cached'] / mib:.0f} MiB, peak {peak['Cached'] / mib:.0f} MiB "
           f"(+{(peak['Cached'] - before['Cached']) / mib:.0f}), after {after['Cached'] / mib:.0f} "
           f"MiB (+{(after['Cached'] - before['Cached']) / mib:.0f})")
     print(f"  Dirty: before {before['Dirty'] / mib:.0f} MiB, peak {peak['Dirty'] / mib:.0f} MiB")

@@ -236,22 +236,32 @@ static int record(struct load *L, size_t from, uint64_t line0, size_t at,
 
 /* ---- the passes ---------------------------------------------------------- */
 
+#define FOLIO_MAX (UINT64_C(2) << 20)
+
 /* Drop the pages of [off, off + len) of a file mapped at map from this
  * process and from the page cache (written back first if dirty). */
 static void drop_behind(int fd, char *map, uint64_t off, uint64_t len,
 			int dirty)
 {
-	/* the input's pages at the edges too (a neighbour that still reads
-	 * one reads it again); an output page that two ranges share, only
-	 * when the second is written: the sweep */
-	uint64_t lo = (off + (dirty ? 4095 : 0)) & ~(uint64_t)4095;
-	uint64_t hi = (off + len + (dirty ? 0 : 4095)) & ~(uint64_t)4095;
+	/* the pages at the edges too, shared with a neighbour: unmapped here
+	 * (or its folio stays mapped until this worker exits); dropped if
+	 * the neighbour is done with it, else when the neighbour drops */
+	uint64_t lo = off & ~(uint64_t)4095;
+	uint64_t hi = (off + len + 4095) & ~(uint64_t)4095;
 
 	if (hi <= lo)
 		return;
 	if (dirty)
 		msync(map + lo, hi - lo, MS_SYNC);
 	madvise(map + lo, hi - lo, MADV_DONTNEED);
+	/* The page cache keeps large folios (up to 2 MiB): one that reaches
+	 * past the range is not dropped with it, so the output's drop
+	 * reaches over the neighbours; what of theirs is dirty or mapped
+	 * (still being written) stays, the rest is on the disk already. */
+	if (dirty) {
+		lo = lo > FOLIO_MAX ? lo - FOLIO_MAX : 0;
+		hi += FOLIO_MAX;
+	}
 	posix_fadvise(fd, (off_t)lo, (off_t)(hi - lo), POSIX_FADV_DONTNEED);
 }
 
