@@ -869,9 +869,10 @@ def csv_input(rows, cols=8, seed=42):
 
 def w_csv(cfg):
     """h. A numeric CSV into a segment: shmx load (parallel, correctly
-    rounded) against pandas.read_csv (C engine), numpy.loadtxt,
-    csv.reader + float() and wc -l (the floor: one pass that only counts
-    lines)."""
+    rounded) against pandas.read_csv (C engine), numpy.loadtxt, Dask's
+    read_csv, csv.reader + float(), the seed's csv.reader +
+    multiprocessing.Queue pipeline and wc -l (the floor: one pass that
+    only counts lines)."""
     rows = cfg["csv_rows"]
     path = csv_input(rows)
     nb = os.path.getsize(path)
@@ -889,10 +890,15 @@ def w_csv(cfg):
                                   shm("csv-pdrt")], out=shm("csv-pdrt")),
           C("numpy loadtxt", [PY, CONTENDERS, "loadtxt", path, shm("csv-lt")],
             out=shm("csv-lt")),
+          C("dask read_csv", [PY, CONTENDERS, "dask_csv", "threads", path,
+                              shm("csv-dask")], out=shm("csv-dask"), env=OMP),
           C("wc -l", ["wc", "-l", path], check=False)]
     if rows <= SIZES["quick"]["csv_rows"]:  # ~10 MB/s: only at the quick size
-        cs.insert(4, C("csv.reader + float", [PY, CONTENDERS, "csv_reader", path,
+        cs.insert(5, C("csv.reader + float", [PY, CONTENDERS, "csv_reader", path,
                                               shm("csv-py")], out=shm("csv-py")))
+        # its queue holds Python lists of strings: ~6x the CSV in memory
+        cs.insert(6, C("seed: csv.reader + Queue", [PY, CONTENDERS, "seed_queue", path,
+                                                    shm("csv-seed")], out=shm("csv-seed")))
     try:
         # "close": pandas' default parser is not correctly rounded; shmx's
         # bits are checked exactly against round_trip below

@@ -14,6 +14,11 @@ KIND:
   pandas PREC          IN is a CSV: pandas.read_csv(IN, float_precision=PREC)
                        .to_numpy() (C engine; PREC 'default' or 'round_trip')
   csv_reader           IN is a CSV: csv.reader + float() row by row
+  seed_queue           IN is a CSV: the csv.reader + multiprocessing.Queue
+                       pipeline of ../shared/seeds/ (chunks of 1000 rows to
+                       os.cpu_count() worker processes, float() per field)
+  dask_csv SCHED       IN is a CSV: dask.dataframe.read_csv(IN) (pandas'
+                       C parser per ~64 MB block), scheduler SCHED
   loadtxt              IN is a CSV: numpy.loadtxt(IN, delimiter=',', skiprows=1)
 
 The result goes to OUT as an NPY file; the seconds spent on the work (after
@@ -149,6 +154,68 @@ def csv_reader(src):
         return np.array([[float(x) for x in r] for r in rows], dtype=np.float64)
 
 
+def _seed_worker(input_queue, output_queue):
+    """The seed's process_chunk, with process_row a row of floats."""
+    while True:
+        item = input_queue.get(True)
+        if item is None:
+            break
+        i, chunk = item
+        output_queue.put((i, [[float(x) for x in row] for row in chunk]))
+    output_queue.put(None)
+
+
+def seed_queue(src, chunksize=1000):
+    """The seed's process_csv, changed only where it does not work as
+    written: the workers start before the reading (not after the whole
+    file has been queued), the parent collects every chunk (not one per
+    worker) before it joins them (a worker with queued output cannot
+    exit), and the chunks carry their index so that the rows keep their
+    order."""
+    import csv
+    import multiprocessing
+
+    n = os.cpu_count()
+    input_queue, output_queue = multiprocessing.Queue(), multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_seed_worker, args=(input_queue, output_queue))
+             for _ in range(n)]
+    for p in procs:
+        p.start()
+    chunks = 0
+    with open(src, "r", newline="") as f:
+        reader = csv.reader(f)
+        next(reader)  # the header
+        chunk = []
+        for row in reader:
+            chunk.append(row)
+            if len(chunk) == chunksize:
+                input_queue.put((chunks, chunk))
+                chunks, chunk = chunks + 1, []
+        if chunk:
+            input_queue.put((chunks, chunk))
+            chunks += 1
+    for _ in procs:
+        input_queue.put(None)
+    parts, done = {}, 0
+    while done < n:
+        item = output_queue.get()
+        if item is None:
+            done += 1
+        else:
+            parts[item[0]] = item[1]
+    for p in procs:
+        p.join()
+    if len(parts) != chunks:
+        raise SystemExit(f"seed_queue: {len(parts)} of {chunks} chunks came back")
+    return np.array([r for i in range(chunks) for r in parts[i]], dtype=np.float64)
+
+
+def dask_csv(sched, src):
+    import dask.dataframe as dd
+
+    return dd.read_csv(src).compute(scheduler=sched).to_numpy(dtype=np.float64)
+
+
 def main(argv):
     kind, *args = argv
     src, out = args[-2], args[-1]
@@ -165,6 +232,10 @@ def main(argv):
         r = pandas_csv(args[0], src)
     elif kind == "csv_reader":
         r = csv_reader(src)
+    elif kind == "seed_queue":
+        r = seed_queue(src)
+    elif kind == "dask_csv":
+        r = dask_csv(args[0], src)
     elif kind == "loadtxt":
         r = np.loadtxt(src, delimiter=",", skiprows=1)
     else:

@@ -19,9 +19,12 @@
  * end, and writes only its own rows; a range in which no record ends
  * (inside a long quoted field) has no rows and is skipped.
  *
- * A cold input on a disk is not left in the page cache: see `cold`.  The
- * io_uring stream of exec/source_stream.c is not used (the records of a
- * range need not fit its aligned reads); the mapping is read twice.
+ * Workers read the file with pread in blocks (BLOCK), not through the
+ * mapping, in both passes; a record that runs past a block is read again
+ * from its start with the next.  A cold input on a disk is not left in
+ * the page cache: see `cold`.  The io_uring stream of
+ * exec/source_stream.c is not used (the records of a range need not fit
+ * its aligned reads).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +56,17 @@ struct range {
 	uint64_t row0;      /* that record's output row */
 	uint64_t rows;      /* records with content ending in it */
 	uint64_t line;      /* the line of its first byte */
+	uint64_t rec_end;   /* its last record's end (rows > 0) */
 };
+
+/* A worker reads its ranges with pread in blocks of this size rather than
+ * through the mapping: a fresh worker would take a page fault (about a
+ * microsecond here) per 4 KiB of it in each pass, where a copy into a
+ * buffer that stays in the cache costs a fifth of that, and the parse
+ * then reads from the cache.  The mapping remains for the parent (the
+ * head, errors) and for a worker whose read comes up short or fails: it
+ * redoes the range on the mapping, which reports what the file did. */
+#define BLOCK (128u << 10)
 
 struct load {
 	const char *path;
@@ -90,6 +103,8 @@ struct load {
 	 * (one read per pass). */
 	int cold;
 	int fd, out_fd;              /* out_fd: -1 unless dropped behind */
+	char *buf;                   /* a worker's read buffer (BLOCK or */
+	size_t buf_cap;              /* more for a longer record) */
 };
 
 /* ---- errors that name the place ---------------------------------------- */
@@ -120,12 +135,38 @@ static int at_fail(struct load *L, size_t from, uint64_t line0, size_t pos,
 	return SHMX_ECSV;
 }
 
+/* A '\r' is a blank (CRLF, or before a delimiter), so a file whose lines
+ * end in '\r' alone (old Mac) would be one long record, its line breaks
+ * inside fields: such a field (not quoted) fails with this message. */
+static const char *lone_cr(const struct load *L,
+			   const struct shmx__csv_field *f, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++) {
+		const char *p = L->data + f[i].at, *cr;
+
+		if (f[i].len && p[0] != '"' && (cr = memchr(p, '\r', f[i].len)))
+			return cr;
+	}
+	return NULL;
+}
+
+static int cr_fail(struct load *L, size_t from, uint64_t line0,
+		   const char *cr)
+{
+	return at_fail(L, from, line0, (size_t)(cr - L->data),
+		       "a carriage return inside a field: lines that end in "
+		       "'\\r' alone (old Mac files) are not read; make them "
+		       "'\\n' (tr '\\r' '\\n')");
+}
+
 static int bad_value(struct load *L, size_t from, uint64_t line0,
 		     const struct shmx__csv_field *f, enum shmx__csv_bad why)
 {
-	const char *t = shmx_dtype_name(L->t);
+	const char *t = shmx_dtype_name(L->t), *cr = lone_cr(L, f, 1);
 	char q[200];
 
+	if (cr)
+		return cr_fail(L, from, line0, cr);
 	shmx__csv_quote(L->data + f->at, f->len, q, sizeof(q));
 	switch (why) {
 	case SHMX__CSV_FRACTION:
@@ -170,6 +211,11 @@ static int record(struct load *L, size_t from, uint64_t line0, size_t at,
 	if (nf != L->ncols) {
 		size_t pos = nf > L->ncols ? f[L->ncols].at
 					   : f[nf - 1].at + f[nf - 1].len;
+		const char *cr = lone_cr(L, f, nf < L->ncols + 1 ? nf
+							       : L->ncols + 1);
+
+		if (cr)
+			return cr_fail(L, from, line0, cr);
 
 		return at_fail(L, from, line0, pos,
 			       "row has %zu field%s, expected %zu", nf,
@@ -190,30 +236,127 @@ static int record(struct load *L, size_t from, uint64_t line0, size_t at,
 
 /* ---- the passes ---------------------------------------------------------- */
 
-/* Drop the whole pages of [off, off + len) of a file mapped at map from
- * this process and from the page cache (written back first if dirty). */
+#define FOLIO_MAX (UINT64_C(2) << 20)
+
+/* Drop the pages of [off, off + len) of a file mapped at map from this
+ * process and from the page cache (written back first if dirty). */
 static void drop_behind(int fd, char *map, uint64_t off, uint64_t len,
 			int dirty)
 {
-	uint64_t lo = (off + 4095) & ~(uint64_t)4095;
-	uint64_t hi = (off + len) & ~(uint64_t)4095;
+	/* the pages at the edges too, shared with a neighbour: unmapped here
+	 * (or its folio stays mapped until this worker exits); dropped if
+	 * the neighbour is done with it, else when the neighbour drops */
+	uint64_t lo = off & ~(uint64_t)4095;
+	uint64_t hi = (off + len + 4095) & ~(uint64_t)4095;
 
 	if (hi <= lo)
 		return;
 	if (dirty)
 		msync(map + lo, hi - lo, MS_SYNC);
 	madvise(map + lo, hi - lo, MADV_DONTNEED);
+	/* The page cache keeps large folios (up to 2 MiB): one that reaches
+	 * past the range is not dropped with it, so the output's drop
+	 * reaches over the neighbours; what of theirs is dirty or mapped
+	 * (still being written) stays, the rest is on the disk already. */
+	if (dirty) {
+		lo = lo > FOLIO_MAX ? lo - FOLIO_MAX : 0;
+		hi += FOLIO_MAX;
+	}
 	posix_fadvise(fd, (off_t)lo, (off_t)(hi - lo), POSIX_FADV_DONTNEED);
+}
+
+/* Exactly len bytes of the input at off into p: 0, or -1 (short, or an
+ * error: the caller goes to the mapping, which shows which). */
+static int read_at(const struct load *L, char *p, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t r = pread(L->fd, p, len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* The worker's buffer holds at least cap bytes: 0 or -1. */
+static int buffer(struct load *L, size_t cap)
+{
+	char *b;
+
+	if (L->buf_cap >= cap)
+		return 0;
+	if (!(b = shmx__malloc(cap)))
+		return -1;
+	if (L->buf_cap)
+		memcpy(b, L->buf, L->buf_cap);
+	shmx__free(L->buf);
+	L->buf = b;
+	L->buf_cap = cap;
+	return 0;
+}
+
+/* Range [off, off + len) of the data scanned block by block from reads,
+ * the blocks' spans chained: 0, or -1. */
+static int scan_read(struct load *L, uint64_t off, uint64_t len,
+		     struct shmx__csv_span *s)
+{
+	struct shmx__csv_span b;
+
+	size_t n;
+
+	if (buffer(L, BLOCK))
+		return -1;
+	for (uint64_t o = 0; o < len; o += n) {
+		n = len - o < BLOCK ? (size_t)(len - o) : BLOCK;
+		if (read_at(L, L->buf, n, L->data_start + off + o))
+			return -1;
+		shmx__csv_scan(&L->d, L->buf, n, o ? &b : s);
+		if (o)
+			shmx__csv_span_append(s, &b, o);
+	}
+	return 0;
+}
+
+/* Cold: the bytes [off, off + len) read ahead, all of them and no more
+ * (the kernel's own readahead is off: map_file). */
+static void ahead_of(const struct load *L, uint64_t off, uint64_t len)
+{
+	if (L->cold)
+		posix_fadvise(L->fd, (off_t)off, (off_t)len, POSIX_FADV_WILLNEED);
 }
 
 static int count_range(void *ctx, uint64_t k, uint64_t off, uint64_t len)
 {
 	struct load *L = ctx;
 
-	shmx__csv_scan(&L->d, L->data + L->data_start + off, len,
-		       &L->spans[k]);
+	ahead_of(L, L->data_start + off, len);
+	if (scan_read(L, off, len, &L->spans[k]))
+		shmx__csv_scan(&L->d, L->data + L->data_start + off, len,
+			       &L->spans[k]);
 	if (L->cold)
 		drop_behind(L->fd, (char *)L->data, L->data_start + off, len, 0);
+	return 0;
+}
+
+/* Range g's rows of the output, reserved and mapped in. */
+static int reserve_rows(struct load *L, const struct range *g)
+{
+	uint64_t row_bytes = L->nsel * L->esize;
+	int rc;
+
+	if (!row_bytes)
+		return 0;
+	if ((rc = shmx__output_reserve(L->out, g->row0 * row_bytes,
+				       g->rows * row_bytes)))
+		return rc;
+	/* one call maps the rows' pages in, not a fault per page */
+	shmx__populate(L->out_data + g->row0 * row_bytes, g->rows * row_bytes,
+		       1);
 	return 0;
 }
 
@@ -229,14 +372,8 @@ static int parse_range(struct load *L, uint64_t k, int store)
 	if (!g->rows)
 		return 0;
 	line0 = g->line - shmx__csv_count_newlines(L->data, from, b);
-	if (store && row_bytes) {
-		if ((rc = shmx__output_reserve(L->out, g->row0 * row_bytes,
-					       g->rows * row_bytes)))
-			return rc;
-		/* one call maps the rows' pages in, not a fault per page */
-		shmx__populate(L->out_data + g->row0 * row_bytes,
-			       g->rows * row_bytes, 1);
-	}
+	if (store && (rc = reserve_rows(L, g)))
+		return rc;
 	while (done < g->rows && at < L->n) {
 		char *out = store ? L->out_data + (g->row0 + done) * row_bytes
 				  : NULL;
@@ -254,12 +391,97 @@ static int parse_range(struct load *L, uint64_t k, int store)
 	return 0;
 }
 
+/* The record at buf[at] of the `have` bytes read (`last`: they reach
+ * the range's last record end) into the row out, as record() reads it
+ * from the mapping: 1 (*next, *had), 0: the bytes read end before the
+ * record does, -1: bad data (the range is parsed again on the mapping,
+ * for the message). */
+static int buffered_record(struct load *L, size_t have, int last, size_t at,
+			   size_t *next, char *out, int *had)
+{
+	const char *p = L->buf;
+	size_t nf, bad;
+
+	if (L->fast_ok &&
+	    shmx__csv_fast_record(&L->fast, p, have, at, L->t, L->ncols,
+				  L->dest, out, next, had))
+		return last || p[*next - 1] == '\n';
+	if (shmx__csv_record(&L->d, p, have, at, next, L->f, L->ncols + 1,
+			     &nf, &bad))
+		return last ? -1 : 0;
+	if (!last && p[*next - 1] != '\n')
+		return 0;
+	*had = nf != 0;
+	if (!nf)
+		return 1;
+	if (nf != L->ncols)
+		return -1;
+	for (size_t j = 0; j < L->nsel; j++) {
+		const struct shmx__csv_field *fj = &L->f[L->sel[j]];
+
+		if (shmx__csv_value(p + fj->at, fj->len, L->t, out + j * L->esize))
+			return -1;
+	}
+	return 1;
+}
+
+/* Range k's records into their rows from reads of its bytes, block by
+ * block (a record that runs past a block is read again from its start
+ * with the next): 0, 1: do it on the mapping, or a negative code. */
+static int parse_read(struct load *L, uint64_t k)
+{
+	const struct range *g = &L->r[k];
+	uint64_t base = g->rec_start, done = 0, row_bytes = L->nsel * L->esize;
+	size_t have = 0, at = 0, next, n;
+	int rc, had, r;
+
+	if (!g->rows)
+		return 0;
+	if ((rc = reserve_rows(L, g)))
+		return rc;
+	if (buffer(L, BLOCK))
+		return 1;
+	ahead_of(L, base, g->rec_end - base);
+	while (done < g->rows) {
+		char *out = L->out_data + (g->row0 + done) * row_bytes;
+
+		r = at < have ? buffered_record(L, have, base + have == g->rec_end,
+						at, &next, out, &had)
+			      : 0;
+		if (r < 0)
+			return 1;
+		if (r) {
+			done += (uint64_t)had;
+			at = next;
+			continue;
+		}
+		if (base + have == g->rec_end)
+			return 1; /* no more to read: the mapping's message */
+		memmove(L->buf, L->buf + at, have - at);
+		base += at;
+		have -= at;
+		at = 0;
+		if (have == L->buf_cap && buffer(L, 2 * L->buf_cap))
+			return 1;
+		n = L->buf_cap - have;
+		if (n > g->rec_end - (base + have))
+			n = (size_t)(g->rec_end - (base + have));
+		if (read_at(L, L->buf + have, n, base + have))
+			return 1;
+		have += n;
+	}
+	return 0;
+}
+
 static int parse_chunk(void *ctx, uint64_t k, uint64_t off, uint64_t len)
 {
 	struct load *L = ctx;
 	const struct range *g = &L->r[k];
 	uint64_t row_bytes = L->nsel * L->esize;
-	int rc = parse_range(L, k, 1);
+	int rc = parse_read(L, k);
+
+	if (rc == 1)
+		rc = parse_range(L, k, 1);
 
 	if (rc || !L->cold)
 		return rc;
@@ -292,11 +514,14 @@ static int prefix(struct load *L)
 		g->row0 = row;
 		g->rows = ln->rows;
 		g->line = line;
-		if (k + 1 == L->plan.nchunks && shmx__csv_open_row(ln->end))
-			g->rows++;
 		if (ln->last_end)
 			rec = L->data_start + shmx__plan_row0(&L->plan, k) +
 			      ln->last_end;
+		g->rec_end = rec;
+		if (k + 1 == L->plan.nchunks && shmx__csv_open_row(ln->end)) {
+			g->rows++;
+			g->rec_end = L->n;
+		}
 		st = ln->end;
 		row += g->rows;
 		line += L->spans[k].newlines;
@@ -328,6 +553,10 @@ static int map_file(struct load *L, int *fd)
 	L->fd = *fd;
 	L->cold = !shmx__on_tmpfs(*fd) &&
 		  shmx__resident_fraction(L->data, L->n) < 0.5;
+	/* cold: no readahead beyond what a worker asks for (ahead_of), or
+	 * it would bring back pages of ranges another worker has dropped */
+	if (L->cold)
+		posix_fadvise(*fd, 0, 0, POSIX_FADV_RANDOM);
 	return 0;
 }
 
@@ -410,6 +639,8 @@ static int read_head(struct load *L, const struct shmx_csv_opts *o)
 	at = shmx__csv_skip_lines(L->data, L->n, L->bom, o->skip);
 	if ((rc = first_record(L, at, &rec, &nf)))
 		return rc;
+	if (lone_cr(L, L->f, nf)) /* before it passes for a header */
+		return cr_fail(L, 0, 1, lone_cr(L, L->f, nf));
 	L->ncols = nf;
 	if (nf && (o->header == SHMX_CSV_HEADER_YES ||
 		   (o->header == SHMX_CSV_HEADER_AUTO && is_header(L, nf))))
@@ -721,6 +952,7 @@ static void close_load(struct load *L, int fd)
 	shmx__free(L->f);
 	shmx__free(L->sel);
 	shmx__free(L->dest);
+	shmx__free(L->buf);
 	shmx__free(L->names);
 	shmx__free(L->name_buf);
 }

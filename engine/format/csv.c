@@ -232,6 +232,21 @@ void shmx__csv_scan(const struct shmx__csv_dialect *d, const char *p,
 	}
 }
 
+void shmx__csv_span_append(struct shmx__csv_span *a,
+			   const struct shmx__csv_span *b, uint64_t at)
+{
+	for (int j = 0; j < SHMX__CSV_NSTATES; j++) {
+		struct shmx__csv_lane *l = &a->lane[j];
+		const struct shmx__csv_lane *m = &b->lane[l->end];
+
+		l->rows += m->rows;
+		if (m->last_end)
+			l->last_end = at + m->last_end;
+		l->end = m->end;
+	}
+	a->newlines += b->newlines;
+}
+
 /* ---- one record, split into fields ------------------------------------ */
 
 struct splitter {
@@ -587,6 +602,221 @@ size_t shmx__csv_json_names(const struct shmx__csv_name *names, size_t n,
 
 /* ---- the fast path: a record of plain fields ----------------------------- */
 
+/* The fastest of it: a record of f64 fields that are each a simple
+ * number (a sign, at most 15 digits with a point, no exponent) directly
+ * followed by the delimiter, the last by '\n' or "\r\n".  Such a
+ * number's digits m (< 10^15 < 2^53) and 10^k (k <= 15) are exact
+ * doubles, so m / 10^k is one correctly rounded division: the bits
+ * shmx__parse_f64 (fast_float) gives, and number.cc's simple path too.
+ * A field is read from one 16-byte load (SSE2: the first byte that is
+ * not a digit) and the digits eight at a time; any record that is not
+ * all such fields is left to the per-field walk below. */
+static const double pow10d[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15,
+};
+static const uint64_t pow10u[] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+	1000000000, 10000000000u, 100000000000u, 1000000000000u,
+	10000000000000u, 100000000000000u, 1000000000000000u,
+};
+
+static inline uint64_t load8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* Eight ASCII digits (little-endian, the first the most significant). */
+static inline uint64_t digits8(uint64_t v)
+{
+	v -= 0x3030303030303030u;
+	v = (v * 10) + (v >> 8);
+	return (((v & 0x000000FF000000FFu) * 0x000F424000000064u) +
+		(((v >> 16) & 0x000000FF000000FFu) * 0x0000271000000001u)) >>
+	       32;
+}
+
+/* The L <= 15 digits at s (s[0..16) readable), as an integer: the last
+ * min(L, 8) of them moved to the top of a word of '0's. */
+static inline uint64_t digits_to(const char *s, int L)
+{
+	uint64_t hi = 0;
+
+	if (L > 8) {
+		hi = digits_to(s, L - 8) * 100000000u;
+		s += L - 8;
+		L = 8;
+	}
+	if (L == 0)
+		return hi;
+	if (L == 8)
+		return hi + digits8(load8(s));
+	return hi + digits8((load8(s) << (8 * (8 - L))) |
+			    (UINT64_C(0x3030303030303030) >> (8 * L)));
+}
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Bit i set: q[i] is not an ASCII digit (i < 16); bits 16..31 all set. */
+static inline unsigned nondigits16(const char *q)
+{
+	__m128i v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)q),
+				 _mm_set1_epi8('0'));
+	__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v);
+
+	return ~(unsigned)_mm_movemask_epi8(d);
+}
+#else
+static inline unsigned nondigits16(const char *q)
+{
+	unsigned m = ~0u << 16;
+
+	for (int i = 0; i < 16; i++)
+		m |= (unsigned)((unsigned char)(q[i] - '0') > 9) << i;
+	return m;
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_SSSE3_PATH 1
+#pragma GCC push_options
+#pragma GCC target("ssse3")
+#include <tmmintrin.h>
+
+/* The digits of q[0..16) that shuf (fz->shuf) picks, as an integer:
+ * moved right-aligned over zeros without the point, then pairs, fours
+ * and eights of them summed with their weights. */
+static inline uint64_t digits_ssse3(const char *q, const unsigned char *shuf)
+{
+	__m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)q),
+				 _mm_set1_epi8('0'));
+	__m128i x = _mm_shuffle_epi8(d, _mm_loadu_si128((const __m128i *)(const void *)shuf));
+	uint64_t r;
+
+	x = _mm_maddubs_epi16(x, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10,
+					       1, 10, 1, 10, 1, 10, 1));
+	x = _mm_madd_epi16(x, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+	x = _mm_packs_epi32(x, x);
+	x = _mm_madd_epi16(x, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1,
+					     10000, 1));
+	r = (uint64_t)_mm_cvtsi128_si64(x);
+	return (r & 0xffffffffu) * 100000000u + (r >> 32);
+}
+#pragma GCC pop_options
+#endif
+
+/* A simple number at p (p[0..32) readable): where it ends, or NULL.
+ * shuf: fz->shuf (an SSSE3 machine), or NULL (eight digits at a time in
+ * a word). */
+static inline __attribute__((always_inline)) const char *
+simple16(const char *p, double *out, const unsigned char (*shuf)[16])
+{
+	uint64_t neg = *p == '-', m, bits;
+	const char *q = p + (neg | (*p == '+'));
+	unsigned nd = nondigits16(q);
+	int ni = __builtin_ctz(nd), nf = 0, e = ni;
+	double v;
+
+	if (ni < 16 && q[ni] == '.') {
+		nf = __builtin_ctz(nd >> (ni + 1));
+		e = ni + 1 + nf;
+	}
+	if (e >= 16 || ni + nf == 0 || ni + nf > 15)
+		return NULL;
+#ifdef HAVE_SSSE3_PATH
+	if (shuf)
+		m = digits_ssse3(q, shuf[ni * 16 + nf]);
+	else
+#endif
+		m = digits_to(q, ni) * pow10u[nf] + digits_to(q + ni + 1, nf);
+	v = (double)m / pow10d[nf]; /* nf 0: exact, as (double)m is */
+	memcpy(&bits, &v, sizeof(bits));
+	bits |= neg << 63; /* the sign without a branch: it is random */
+	memcpy(out, &bits, sizeof(bits));
+	return q + e;
+}
+
+static inline __attribute__((always_inline)) int
+row_of_numbers(const struct shmx__csv_fast *fz, const char *p, size_t n,
+	       size_t at, size_t ncols, const long *dest, char *out,
+	       size_t *next, const unsigned char (*shuf)[16])
+{
+	const char *s = p + at, *end = p + n;
+
+	for (size_t j = 0; j < ncols; j++) {
+		long o = dest ? dest[j] : (long)j;
+		const char *e;
+		double v;
+
+		if (end - s < 32 || !(e = simple16(s, &v, shuf)))
+			return 0;
+		if (j + 1 < ncols) {
+			if (*e != fz->delim)
+				return 0;
+		} else if (*e != '\n') {
+			if (*e != '\r' || e[1] != '\n')
+				return 0;
+			e++;
+		}
+		if (o >= 0)
+			memcpy(out + (size_t)o * sizeof(double), &v, sizeof(v));
+		s = e + 1;
+	}
+	*next = (size_t)(s - p);
+	return 1;
+}
+
+static int numbers_word(const struct shmx__csv_fast *fz, const char *p,
+			size_t n, size_t at, size_t ncols, const long *dest,
+			char *out, size_t *next)
+{
+	return row_of_numbers(fz, p, n, at, ncols, dest, out, next, NULL);
+}
+
+#ifdef HAVE_SSSE3_PATH
+#pragma GCC push_options
+#pragma GCC target("ssse3")
+static int numbers_ssse3(const struct shmx__csv_fast *fz, const char *p,
+			 size_t n, size_t at, size_t ncols, const long *dest,
+			 char *out, size_t *next)
+{
+	return row_of_numbers(fz, p, n, at, ncols, dest, out, next, fz->shuf);
+}
+#pragma GCC pop_options
+#endif
+
+static int fast_numbers(const struct shmx__csv_fast *fz, const char *p,
+			size_t n, size_t at, size_t ncols, const long *dest,
+			char *out, size_t *next)
+{
+#ifdef HAVE_SSSE3_PATH
+	if (fz->ssse3)
+		return numbers_ssse3(fz, p, n, at, ncols, dest, out, next);
+#endif
+	return numbers_word(fz, p, n, at, ncols, dest, out, next);
+}
+
+/* shuf[ni * 16 + nf]: the pshufb mask that moves ni digits, a point and
+ * nf digits right-aligned over zeros (0x80) without the point. */
+static void shuffles(struct shmx__csv_fast *fz)
+{
+	for (int ni = 0; ni < 16; ni++)
+		for (int nf = 0; ni + nf < 16; nf++) {
+			unsigned char *m = fz->shuf[ni * 16 + nf];
+			int dd = ni + nf;
+
+			for (int j = 0; j < 16; j++) {
+				int t = j - (16 - dd);
+
+				m[j] = t < 0 ? 0x80 : (unsigned char)(t + (t >= ni));
+			}
+		}
+}
+
 enum { F_TOKEN, F_BLANK, F_DELIM, F_NL, F_OTHER };
 
 void shmx__csv_fast_init(const struct shmx__csv_dialect *d,
@@ -600,6 +830,13 @@ void shmx__csv_fast_init(const struct shmx__csv_dialect *d,
 	if (d->comment)
 		fz->stop[(unsigned char)d->comment] = F_OTHER;
 	fz->ok = d->delim != ' ';
+	fz->delim = d->delim;
+	shuffles(fz);
+#ifdef HAVE_SSSE3_PATH
+	fz->ssse3 = __builtin_cpu_supports("ssse3");
+#else
+	fz->ssse3 = 0;
+#endif
 	/* numbers read without finding their token's end first: only when
 	 * no byte of them can end a token */
 	fz->num = 1;
@@ -623,6 +860,9 @@ int shmx__csv_fast_record(const struct shmx__csv_fast *fz, const char *p,
 
 	if (!fz->ok)
 		return 0;
+	if (t == SHMX_F64 && fz->num && ncols &&
+	    fast_numbers(fz, p, n, at, ncols, dest, out, next))
+		return *had = 1;
 	if (i == n || p[i] == '\n') { /* a blank record */
 		*next = i < n ? i + 1 : n;
 		*had = 0;

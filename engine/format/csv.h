@@ -62,6 +62,11 @@ struct shmx__csv_span {
 void shmx__csv_scan(const struct shmx__csv_dialect *d, const char *p,
 		    size_t n, struct shmx__csv_span *s);
 
+/* Span a of a range, then span b of the range that follows it from
+ * offset `at` of a's: a becomes the span of the two as one range. */
+void shmx__csv_span_append(struct shmx__csv_span *a,
+			   const struct shmx__csv_span *b, uint64_t at);
+
 /* The end of the data from state st: a record with content left open
  * (quoted included: the parse reports the unterminated quote) is one
  * more row. */
@@ -151,6 +156,13 @@ size_t shmx__csv_json_names(const struct shmx__csv_name *names, size_t n,
 struct shmx__csv_fast {
 	unsigned char stop[256];
 	int ok;  /* not for the space delimiter */
+	char delim;
+	/* f64 records of simple numbers: their digits picked by one byte
+	 * shuffle (shuf, on a machine with SSSE3: ssse3 1), else eight at a
+	 * time in a word; the two read the same values (tests clear ssse3
+	 * to check the second) */
+	int ssse3;
+	unsigned char shuf[256][16];
 	int num; /* numbers read in one walk: no digit, '.' or sign stops */
 };
 void shmx__csv_fast_init(const struct shmx__csv_dialect *d,

@@ -15,14 +15,16 @@
  * result is bit-identical for any of them.
  *
  * The dialect (see engine/format/csv.h for the exact rules): records end
- * at '\n' (CRLF too) outside quotes; a UTF-8 byte order mark is skipped;
+ * at '\n' (CRLF too) outside quotes (a '\r' alone ends no line: a field
+ * with one inside is refused, naming old Mac line ends); a UTF-8 byte order mark is skipped;
  * `skip` lines come first; then a header, when asked or when the first
  * record has a field that is not a number; fields split at the
  * delimiter, blanks around them dropped (the space delimiter: runs of
  * blanks); "quoted" fields with "" for a quote; blank and comment lines
  * skipped; a last record without '\n' is a record.  Floats are correctly
- * rounded (strtod's and Python's float()'s bits; nan, inf, infinity in
- * any case and sign), an empty float field is NaN; integers are whole
+ * rounded (strtod's and Python's float()'s bits; f32: strtof's, not a
+ * double's rounded again; nan, inf, infinity in any case and sign), an
+ * empty float field is NaN; integers are whole
  * decimals in the dtype's range.  The header's names (of the columns
  * kept) are stored in the NPY header as a comment numpy skips
  * (shmx_npy_columns, shmx/npy.h).

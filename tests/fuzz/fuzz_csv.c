@@ -14,7 +14,10 @@
  * record, in order, apart; every float shmx accepts strtod reads whole
  * to the same bits, every i64 strtoll to the same value; the parse's fast
  * path, where it takes a record, ends it and reads its values as the
- * general path does.
+ * general path does (both ways it reads a simple number's digits: a
+ * byte shuffle, eight in a word); a range scanned in two pieces whose
+ * spans are chained (shmx__csv_span_append, as a worker chains its
+ * reads) is the range scanned whole.
  */
 #include <errno.h>
 #include <math.h>
@@ -74,7 +77,7 @@ static void check_fast(const struct shmx__csv_dialect *d, const char *p,
 		       size_t n, size_t at, size_t next,
 		       const struct shmx__csv_field *f, size_t nf)
 {
-	struct shmx__csv_fast fz;
+	static struct shmx__csv_fast fz;
 	double fast[MAXF], slow;
 	size_t fnext, cols = nf ? nf : 1;
 	int had;
@@ -82,6 +85,7 @@ static void check_fast(const struct shmx__csv_dialect *d, const char *p,
 	if (nf > MAXF)
 		return;
 	shmx__csv_fast_init(d, &fz);
+	fz.ssse3 = (int)(at & 1) && fz.ssse3; /* both digit paths */
 	if (!shmx__csv_fast_record(&fz, p, n, at, SHMX_F64, cols, NULL,
 				   (char *)fast, &fnext, &had))
 		return;
@@ -130,6 +134,29 @@ static void walk(const struct shmx__csv_dialect *d, const char *p, size_t n,
 	}
 }
 
+/* The range p[0..n) scanned in two pieces, their spans chained, is its
+ * whole scan sp. */
+static void check_pieces(const struct shmx__csv_dialect *d, const char *p,
+			 size_t n, const struct shmx__csv_span *sp)
+{
+	struct shmx__csv_span a, b;
+	size_t cut = n / 2 + (n ? (unsigned char)p[0] % (n / 2 + 1) : 0);
+
+	if (cut == 0 || cut >= n)
+		return;
+	shmx__csv_scan(d, p, cut, &a);
+	shmx__csv_scan(d, p + cut, n - cut, &b);
+	shmx__csv_span_append(&a, &b, cut);
+	FUZZ_CHECK(a.newlines == sp->newlines, "chained newlines %llu, %llu",
+		   (unsigned long long)a.newlines,
+		   (unsigned long long)sp->newlines);
+	for (int j = 0; j < SHMX__CSV_NSTATES; j++)
+		FUZZ_CHECK(a.lane[j].end == sp->lane[j].end &&
+			   a.lane[j].rows == sp->lane[j].rows &&
+			   a.lane[j].last_end == sp->lane[j].last_end,
+			   "lane %d chained at %zu of %zu differs", j, cut, n);
+}
+
 /* The ranges of `chunk` bytes chained as the loader chains them, against
  * the serial records. */
 static void check_split(const struct shmx__csv_dialect *d, const char *p,
@@ -146,6 +173,7 @@ static void check_split(const struct shmx__csv_dialect *d, const char *p,
 		size_t first = r;
 
 		shmx__csv_scan(d, p + b, e - b, &sp);
+		check_pieces(d, p + b, e - b, &sp);
 		l = &sp.lane[st];
 		while (r < s->nrec && (s->end[r] < e || (e == n && s->end[r] == n))) {
 			rows += (uint64_t)s->row[r];
