@@ -68,7 +68,8 @@ class RunOpts(ctypes.Structure):  # struct shmx_run_opts (shmx/run.h)
 
 class Stats(ctypes.Structure):  # struct shmx_stats (shmx/stats.h)
     _fields_ = ([("op", ctypes.c_char * 64)] +
-                [(n, ctypes.c_uint) for n in ("workers", "spawned", "deaths")] +
+                [(n, ctypes.c_uint)
+                 for n in ("workers", "spawned", "deaths")] +
                 [(n, ctypes.c_uint64) for n in ("chunks", "chunk_rows", "rows",
                                                 "bytes_in", "bytes_out")] +
                 [(n, ctypes.c_double) for n in ("setup_s", "compute_s",

@@ -147,7 +147,8 @@ def run(op, source, out=None, axis=None, workers=None, chunk=None, io=None,
     source: a target ("shm://NAME", NAME, a file), an array that shmx
     attached (handed over by name, not copied), or any other array (copied
     once into a temporary segment that is removed when run returns); a
-    list of them for a kernel of several inputs.  dtype and shape read a
+    list or tuple of them (targets or numpy arrays) for a kernel of
+    several inputs (any other list is one array-like).  dtype and shape read a
     raw (not NPY) file.
 
     out: publish the result there atomically and return it attached
@@ -165,7 +166,10 @@ def run(op, source, out=None, axis=None, workers=None, chunk=None, io=None,
     for a missing source; a KeyboardInterrupt stops the workers and
     removes the unpublished output and the temporaries first.
     """
-    sources = source if isinstance(source, (list, tuple)) else [source]
+    sources = [source]
+    if isinstance(source, (list, tuple)) and source and all(
+            isinstance(s, (str, os.PathLike, np.ndarray)) for s in source):
+        sources = list(source)
     with _call() as c:
         specs = [c.source(s) for s in sources]
         args = ["run", op] + specs

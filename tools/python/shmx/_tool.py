@@ -122,8 +122,9 @@ def _stop(p, tmpdirs):
 def call(args, target=None, tmpdirs=()):
     """Run `shmx ARGS...`; (stdout, stderr) as text on success, else raise
     the Error it printed (KeyboardInterrupt when it died of SIGINT: a
-    Ctrl-C at the terminal reaches the whole process group).  target names the array a missing-file error is
-    about; tmpdirs are where its temporaries could be (for a SIGKILL)."""
+    Ctrl-C at the terminal reaches the whole process group).  target
+    names the array a missing-file error is about; tmpdirs are where its
+    temporaries could be (for a SIGKILL)."""
     p = subprocess.Popen([tool()] + [str(a) for a in args],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, close_fds=True)
