@@ -644,6 +644,52 @@ class Interrupt(Case):
                 any(".shmx-%d-" % t in n for t in tool)]
         self.assertEqual(left, [])
 
+    def test_interrupt_while_the_tool_starts(self):
+        # a KeyboardInterrupt after the fork, before Popen() returns (it
+        # waits for the exec there): the child is stopped and reaped, and
+        # nothing is published after the caller has cleaned up
+        real, calls = os.read, []
+
+        def read(fd, n):
+            if not calls:
+                calls.append(fd)
+                raise KeyboardInterrupt
+            return real(fd, n)
+        os.read = read
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                shmx.run("exp", "shm://" + self.big, out=self.spec("late"))
+        finally:
+            os.read = real
+        self.assertEqual(len(calls), 1)
+        with self.assertRaises(ChildProcessError):
+            os.waitpid(-1, os.WNOHANG)
+        time.sleep(0.2)
+        self.assertFalse(os.path.exists(self.shm_path("late")))
+
+    def test_interrupts_anywhere_in_a_call(self):
+        # KeyboardInterrupt in the main thread at any point of a call
+        # (_thread.interrupt_main after 0-8 ms): it completes or raises,
+        # and leaves no child, no temporary, no late publication
+        import _thread
+        v = np.ones((1000, 4))
+        outcomes = set()
+        for i in range(24):
+            t = threading.Timer(i / 3000.0, _thread.interrupt_main)
+            try:
+                t.start()
+                shmx.run("sum", v, axis=1, out=self.spec("i"))
+                outcomes.add("done")
+                time.sleep(0.02)  # a late interrupt lands here
+            except KeyboardInterrupt:
+                outcomes.add("interrupted")
+            t.join()
+            with self.assertRaises(ChildProcessError):
+                os.waitpid(-1, os.WNOHANG)
+            time.sleep(0.01)
+            shmx.rm(self.spec("i"), missing_ok=True)
+        self.assertIn("interrupted", outcomes)
+
     def test_sigint_to_python_alone(self):
         self.interrupt(group=False)
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 
 __all__ = ["Error", "ArrayNotFoundError", "tool", "call"]
 
@@ -87,6 +88,26 @@ def tool():
     return path
 
 
+class _Child(subprocess.Popen):
+    """A Popen that never loses its child: an exception (a Ctrl-C) after
+    the fork but before Popen() returns (while it waits for the exec)
+    would leave the tool running unseen, to publish after the caller has
+    cleaned up and to become a zombie; here the child is stopped and
+    waited for before the exception goes on."""
+
+    def __init__(self, args, tmpdirs=(), **kwargs):
+        self._tmpdirs = tmpdirs
+        super().__init__(args, **kwargs)
+
+    def _execute_child(self, *args, **kwargs):
+        try:
+            super()._execute_child(*args, **kwargs)
+        except BaseException:
+            if getattr(self, "_child_created", False) and self.pid:
+                _stop(self, self._tmpdirs)
+            raise
+
+
 def _stop(p, tmpdirs):
     """Stop child p: SIGTERM (it removes its temporary), then SIGKILL after
     a grace period; wait for it in any case.  After a SIGKILL, remove the
@@ -119,23 +140,79 @@ def _stop(p, tmpdirs):
                         pass
 
 
+class _Runner(threading.Thread):
+    """Starts the tool and collects its output, in a thread of its own.
+
+    A Ctrl-C is raised as KeyboardInterrupt in the main thread only, at
+    any bytecode; if the main thread started the tool itself, one landing
+    between the fork and Popen() returning would lose the child (measured:
+    it happens, and the tool then publishes after the caller has cleaned
+    up, and is never reaped).  Here the main thread only waits: the child
+    is always known to this thread, which the interrupted caller asks for
+    it before it stops it."""
+
+    def __init__(self, argv, tmpdirs):
+        super().__init__(name="shmx-tool", daemon=True)
+        self.argv, self.tmpdirs = argv, tmpdirs
+        self.p = self.exc = None
+        self.out = self.err = b""
+        self.spawned = threading.Event()
+
+    def run(self):
+        try:
+            self.p = _Child(self.argv, self.tmpdirs,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, close_fds=True)
+        except BaseException as e:  # the exec failed: no child is left
+            self.exc = e
+            return
+        finally:
+            self.spawned.set()
+        try:
+            self.out, self.err = self.p.communicate()
+        except BaseException as e:
+            self.exc = e
+        finally:
+            for f in (self.p.stdout, self.p.stderr):
+                f.close()
+
+    def abort(self):
+        """Stop the child (once it exists) and wait for it and for this
+        thread; called by the interrupted caller."""
+        if not self._started.wait(1.0):
+            return  # interrupted in start(), before the thread was made
+        while True:
+            try:
+                self.spawned.wait()
+                break
+            except KeyboardInterrupt:
+                continue
+        if self.p is not None:
+            _stop(self.p, self.tmpdirs)
+        while True:
+            try:
+                self.join()
+                break
+            except KeyboardInterrupt:
+                continue
+
+
 def call(args, target=None, tmpdirs=()):
     """Run `shmx ARGS...`; (stdout, stderr) as text on success, else raise
     the Error it printed (KeyboardInterrupt when it died of SIGINT: a
     Ctrl-C at the terminal reaches the whole process group).  target
     names the array a missing-file error is about; tmpdirs are where its
     temporaries could be (for a SIGKILL)."""
-    p = subprocess.Popen([tool()] + [str(a) for a in args],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, close_fds=True)
+    r = _Runner([tool()] + [str(a) for a in args], tuple(tmpdirs))
     try:
-        out, err = p.communicate()
+        r.start()
+        r.join()
     except BaseException:
-        _stop(p, tmpdirs)
+        r.abort()
         raise
-    finally:
-        for f in (p.stdout, p.stderr):
-            f.close()
+    if r.exc is not None:
+        raise r.exc
+    p, out, err = r.p, r.out, r.err
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     if p.returncode == 0:
