@@ -718,6 +718,21 @@ class Program(Case):
         self.assertEqual(self.copies, 0)
 
 
+    def test_readme_seed_rewrites(self):
+        data = np.random.rand(1000)
+        np.testing.assert_array_equal(shmx.run("square", data), data ** 2)
+        with shmx.create(self.spec("sd"), data.shape) as a:
+            a[:] = data
+        self.made += [self.spec("sd"), self.spec("sr")]
+        shmx.run("square", self.spec("sd"), out=self.spec("sr"))
+        np.testing.assert_array_equal(shmx.attach(self.name("sr")), data ** 2)
+        rows = np.random.rand(1000, 10)
+        want = np.array([np.sum(r ** 2) for r in rows])
+        np.testing.assert_allclose(shmx.run("sumsq", rows, axis=1), want,
+                                   rtol=1e-12)
+        self.assertEqual(self.copies, 2)
+
+
 class Docs(unittest.TestCase):
     def test_help_and_docstrings(self):
         text = pydoc.render_doc(shmx)
