@@ -8,6 +8,7 @@ $SHMX as its tool.  By hand:
 """
 import os
 import pydoc
+import select
 import signal
 import subprocess
 import sys
@@ -555,6 +556,20 @@ class Host(Case):
             os.waitpid(-1, os.WNOHANG)
 
 
+HOSTILE = textwrap.dedent("""
+    import signal, sys, time, numpy as np, shmx
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reap themselves
+    print(shmx.run("sum", np.arange(1000.0), workers=2), flush=True)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+    t0 = time.time()
+    try:
+        shmx.run("exp", sys.argv[1], workers=2, chunk="256k")
+        print("finished")
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt %.1f" % (time.time() - t0))
+""")
+
+
 INTERRUPTED = textwrap.dedent("""
     import sys, shmx
     try:
@@ -689,6 +704,32 @@ class Interrupt(Case):
             time.sleep(0.01)
             shmx.rm(self.spec("i"), missing_ok=True)
         self.assertIn("interrupted", outcomes)
+
+    def test_host_ignoring_sigchld_and_blocking_sigterm(self):
+        # the tool inherits both across exec; it must neither wait forever
+        # for workers the kernel reaped nor ignore the package's SIGTERM
+        p = subprocess.Popen([PY, "-c", HOSTILE, "shm://" + self.big],
+                             env=child_env(), stdout=subprocess.PIPE,
+                             text=True)
+        try:
+            ready, _, _ = select.select([p.stdout], [], [], 30)
+            self.assertTrue(ready, "the run in a SIGCHLD-ignoring host hangs")
+            self.assertEqual(p.stdout.readline().strip(), "499500.0")
+            mark = "-.shmx-%d-" % p.pid
+            while not any(mark in n for n in os.listdir(SHM_DIR)):
+                self.assertIsNone(p.poll(), "the child ended first")
+                time.sleep(0.002)
+            t0 = time.time()
+            os.kill(p.pid, signal.SIGINT)
+            out, _ = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertTrue(out.startswith("KeyboardInterrupt"), out)
+        self.assertLess(time.time() - t0, 5.0)  # not the 10 s grace
+        self.assertEqual([n for n in os.listdir(SHM_DIR)
+                          if ".shmx-%d-" % p.pid in n], [])
 
     def test_sigint_to_python_alone(self):
         self.interrupt(group=False)
