@@ -560,6 +560,10 @@ HOSTILE = textwrap.dedent("""
     import signal, sys, time, numpy as np, shmx
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reap themselves
     print(shmx.run("sum", np.arange(1000.0), workers=2), flush=True)
+    try:
+        shmx.run("sqr", np.ones(2))
+    except shmx.Error as e:
+        print(e, flush=True)
     signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
     t0 = time.time()
     try:
@@ -715,6 +719,8 @@ class Interrupt(Case):
             ready, _, _ = select.select([p.stdout], [], [], 30)
             self.assertTrue(ready, "the run in a SIGCHLD-ignoring host hangs")
             self.assertEqual(p.stdout.readline().strip(), "499500.0")
+            self.assertEqual(p.stdout.readline().strip(),
+                             "unknown operation 'sqr' (see shmx run --help)")
             mark = "-.shmx-%d-" % p.pid
             while not any(mark in n for n in os.listdir(SHM_DIR)):
                 self.assertIsNone(p.poll(), "the child ended first")

@@ -215,9 +215,13 @@ def call(args, target=None, tmpdirs=()):
     p, out, err = r.p, r.out, r.err
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
+    lines = [ln for ln in err.splitlines() if ln.startswith("shmx: error: ")]
+    if p.returncode == 0 and lines:
+        # a host that ignores SIGCHLD: the kernel reaped the tool and its
+        # status is lost (Popen says 0); its message is not
+        raise error_from(lines[-1], 1, target)
     if p.returncode == 0:
         return out, err
-    lines = [ln for ln in err.splitlines() if ln.startswith("shmx: error: ")]
     if p.returncode == -signal.SIGINT:
         raise KeyboardInterrupt
     if p.returncode < 0:
