@@ -454,6 +454,65 @@ class Run(Case):
         self.assertIn("worker", c.exception.message)
 
 
+class Eval(Case):
+    def test_results_equal_numpy(self):
+        rng = np.random.default_rng(7)
+        x = rng.random((31, 6))
+        w = rng.random(6)
+        k = (rng.random((31, 6)) * 100).astype(np.int32)
+        spec = self.make("ex", x)
+        ax = shmx.attach(spec)
+        cases = (
+            ("sqrt(sum(x**2, axis=1))", np.sqrt((x ** 2).sum(axis=1))),
+            ("(x - mean(x, axis=0)) / std(x, axis=0)",
+             (x - x.mean(axis=0)) / x.std(axis=0)),
+            ("sum(x > w, axis=1)", (x > w).sum(axis=1)),
+            ("sum(x[:, 2:5] > 0.5, axis=1)", (x[:, 2:5] > 0.5).sum(axis=1)),
+            ("2*x + 3*k", 2 * x + 3 * k),
+            ("where(k % 2 == 0, k // 2, -k)",
+             np.where(k % 2 == 0, k // 2, -k)),
+            ("x > 0.5", x > 0.5),
+            ("max(x)", x.max()),
+            ("-x[:, 1]", -x[:, 1]),
+        )
+        for expr, want in cases:
+            for src in (spec, ax):
+                for j in (1, 2, 3, 40):
+                    got = shmx.eval(expr, x=src, w=w, k=k, workers=j)
+                    want = np.asarray(want)
+                    self.assertEqual(np.asarray(got).dtype, want.dtype, expr)
+                    np.testing.assert_allclose(got, want, rtol=1e-12,
+                                               err_msg=expr)
+        # x by name (never copied), w and k copied once per call
+        self.assertEqual(self.copies, 2 * len(cases) * 2 * 4)
+
+    def test_out_bool_sizes_and_errors(self):
+        for rows in (0, 1, 7):
+            x = np.arange(rows * 2, dtype=np.float32).reshape(rows, 2)
+            got = shmx.eval("x * 2.5", x=x)
+            self.assertEqual(got.dtype, np.float32)  # numpy 1.24's rule
+            np.testing.assert_array_equal(got, x * 2.5)
+        b = shmx.eval("x > 2", x=np.arange(5), out=self.spec("eb"))
+        self.made.append(self.spec("eb"))
+        self.assertEqual(b.dtype, np.bool_)
+        np.testing.assert_array_equal(shmx.attach(self.spec("eb")),
+                                      np.arange(5) > 2)
+        self.assertEqual(shmx.info(self.spec("eb")).dtype, np.bool_)
+        # bool sources copy and compute too
+        self.assertEqual(shmx.eval("count_nonzero(m)",
+                                   m=np.array([True, False, True])), 2)
+        with self.assertRaises(shmx.Error) as c:
+            shmx.eval("sqr(x)", x=np.ones(3))
+        self.assertEqual(c.exception.message, "expression: col 1: unknown "
+                         "function 'sqr' (did you mean 'sqrt'?)")
+        self.assertTrue(c.exception.bad_input)
+        with self.assertRaises(FileNotFoundError):
+            shmx.eval("x + 1", x=self.spec("none"))
+        with self.assertRaises(shmx.Error):
+            shmx.eval("x + y", x=np.ones(3))
+        self.assertFalse(os.path.exists(self.shm_path("none")))
+
+
 class LoadGen(Case):
     def test_load_npy_csv_and_errors(self):
         v = np.arange(6, dtype=np.uint8).reshape(2, 3)
@@ -754,8 +813,8 @@ class Program(Case):
         with shmx.create(data, (n, 10), "f64") as a:
             a[:] = np.random.default_rng(0).random((n, 10))
         self.made.append(data)
-        d = shmx.run("sumsq", data, axis=1)
-        np.testing.assert_allclose(np.sqrt(d), np.sqrt((a ** 2).sum(axis=1)),
+        d = shmx.eval("sqrt(sum(x**2, axis=1))", x=data)
+        np.testing.assert_allclose(d, np.sqrt((a ** 2).sum(axis=1)),
                                    rtol=1e-12)
         code = ("import shmx; b = shmx.attach(%r); print(b.shape, b[5, 3])"
                 % self.name("data"))

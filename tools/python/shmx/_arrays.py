@@ -28,12 +28,14 @@ DATA_OFFSET = 4096  # where shmx's NPY images keep their data
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,200}\Z")
 _BAD_NAME = "bad shm name (1-200 of A-Za-z0-9._-, not starting with '.')"
 
-# shmx's dtype names (its "i8" is int8: numpy's "i8" is int64)
+# shmx's dtype names (its "i8" is int8: numpy's "i8" is int64); bool is
+# read and written everywhere, computed on by eval (run refuses it)
 _SHORT = {"i8": "i1", "i16": "<i2", "i32": "<i4", "i64": "<i8",
           "u8": "u1", "u16": "<u2", "u32": "<u4", "u64": "<u8",
-          "f32": "<f4", "f64": "<f8"}
+          "f32": "<f4", "f64": "<f8", "bool": "|b1"}
 SUPPORTED = {np.dtype(v): k for k, v in _SHORT.items()}
-_USE = ("use i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 or numpy's names")
+_USE = ("use bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 or numpy's "
+        "names")
 
 
 def shm_dir():
