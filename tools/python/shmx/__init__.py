@@ -51,8 +51,9 @@ Processes and signals: each computing call (run, eval, load, gen) runs
 the `shmx` tool as one child process ($SHMX_TOOL, else the one installed
 with this package), which forks the workers; the host is never forked.
 So numpy's BLAS threads, other Python threads, Jupyter kernels and the
-host's own signal handlers are left alone: no signal disposition is changed, every child is
-waited for, and calls may come from several threads at once.  Ctrl-C
+host's own signal handlers are left alone: no signal disposition is
+changed, every child is waited for, and calls may come from several
+threads at once.  Ctrl-C
 (KeyboardInterrupt) during a long run stops the tool and its workers,
 removes the unpublished output and the temporaries, and re-raises.
 """

@@ -63,7 +63,7 @@ class Call:
             if a.flags.c_contiguous:
                 _write(fd, a, DATA_OFFSET)
             else:
-                row = max(1, a[0].nbytes if a.ndim == 2 and len(a) else 1)
+                row = max(1, a.itemsize * (a.shape[1] if a.ndim == 2 else 1))
                 step = max(1, (1 << 20) // row)
                 off = DATA_OFFSET
                 for i in range(0, len(a), step):
