@@ -1,4 +1,5 @@
 /* tools/main.c - `shmx <command> ...`: dispatch to one file per command. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,23 @@ static void usage(FILE *f)
 		   "options.\n");
 }
 
+/* Signal settings a parent may leave across exec (a Python host that
+ * set signal(SIGCHLD, SIG_IGN), a thread that blocked signals spawning
+ * us): an ignored SIGCHLD has the kernel reap the workers itself, so the
+ * pool would wait for them forever; a blocked SIGINT, SIGTERM or SIGHUP
+ * would keep the run from being stopped cleanly.  This process's own. */
+static void reset_inherited_signals(void)
+{
+	sigset_t stop;
+
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &stop, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -43,6 +61,7 @@ int main(int argc, char **argv)
 			      shmx_fault_hooks() ? "on" : "off"), EXIT_OK;
 	if (cli_check_env())
 		return EXIT_USAGE;
+	reset_inherited_signals();
 	shmx_signals_install();
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
