@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shmx/shmx.h"
+#include "kernels/registry.h"
 #include "support.h"
 
 #define RANKS_MAX 4
@@ -166,6 +167,51 @@ Test(part, fewer_chunks_than_ranks)
 	expect_same("sum", SHMX_AXIS_NONE, NULL);
 	expect_same("square", SHMX_AXIS_NONE, "sq.npy");
 }
+
+/* The forms of the ops that take arguments (the others run by name). */
+static const struct { const char *name, *form; } with_args[] = {
+	{ "scale", "scale:3" }, { "add", "add:2" }, { "clip", "clip:-5:5" },
+	{ "cast", "cast:i16" },
+};
+
+static const char *form_of(const char *name)
+{
+	for (size_t k = 0; k < sizeof(with_args) / sizeof(*with_args); k++)
+		if (!strcmp(with_args[k].name, name))
+			return with_args[k].form;
+	return name;
+}
+
+static int is_map(const char *op)
+{
+	struct shmx__op o;
+	struct shmx_error err = { 0 };
+	int map;
+
+	cr_assert_eq(shmx__op_open(op, &o, &err), 0, "%s: %s", op, err.msg);
+	map = o.kernel->kind == SHMX_KERNEL_MAP;
+	shmx__op_close(&o);
+	return map;
+}
+
+/* Every op of the registry, every axis, R = 1..4: the split run's bits
+ * are shmx_run's, for a float and an integer dtype. */
+static void every_op(enum shmx_dtype t)
+{
+	static const int axes[] = { SHMX_AXIS_NONE, SHMX_AXIS_0, SHMX_AXIS_1 };
+
+	make_input(t, 401, 3); /* 1000-byte chunks: 10 (f64) or 5, uneven */
+	for (size_t i = 0; shmx__op_names[i]; i++) {
+		const char *op = form_of(shmx__op_names[i]);
+
+		for (size_t a = 0; a < 3; a++)
+			if (a == 0 || !is_map(op))
+				expect_same(op, axes[a], NULL);
+	}
+}
+
+Test(part, every_op_f64) { every_op(SHMX_F64); }
+Test(part, every_op_i32) { every_op(SHMX_I32); }
 
 Test(part, bad_range_refused)
 {

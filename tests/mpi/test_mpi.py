@@ -47,6 +47,7 @@ class SameBits(mpitest.MpiTestCase):
              "rows.npy"),
             # 3 chunks over 4 ranks: one rank computes nothing
             (4, ["mean", i32, "-j", "7", "--chunk", "40k"], None),
+            (2, ["exp", u8, "-j", "2", "--chunk", "1k"], "exp.npy"),
         ]
         for ranks, args, output in cases:
             with self.subTest(ranks=ranks, args=args):
