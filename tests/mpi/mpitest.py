@@ -9,6 +9,7 @@ would hide the one line shmx-mpi prints), allowed to run as root.  A
 result is compared with `shmx run` on one machine, byte for byte: the
 printed text (floats as %.17g) or the published NPY file.
 """
+import json
 import os
 import re
 import shutil
@@ -108,12 +109,14 @@ def kill_mid_run(ranks, victim, args, pidfile, timeout=120):
 
 
 class MpiTestCase(shmxtest.ShmxTestCase):
-    def same_as_shmx(self, ranks, args, output=None, opts=(), env=None):
+    def same_as_shmx(self, ranks, args, output=None, opts=(), env=None,
+                     stats=False):
         """shmx-mpi over R ranks gives shmx run's bytes: its printed
         result, or (output: a file name in the scratch directory, given
-        to both as -o) the published file."""
+        to both as -o) the published file.  stats: shmx-mpi also prints
+        its --stats lines (checked: R ranks, rank 0's share)."""
         one = list(args)
-        many = list(args)
+        many = list(args) + (["--stats"] if stats else [])
         if output:
             one += ["-o", self.path("one-" + output)]
             many += ["-o", self.path("mpi-" + output)]
@@ -121,6 +124,13 @@ class MpiTestCase(shmxtest.ShmxTestCase):
         self.assertEqual((ref.status, ref.err), (0, ""), "shmx run %s" % one)
         got = mpirun(ranks, ["run"] + many, opts=opts, env=env)
         what = "R=%s shmx-mpi run %s" % (ranks, " ".join(map(str, many)))
+        if stats:
+            mine, engine = [json.loads(x) for x in got.err.splitlines()]
+            self.assertEqual(mine["ranks"], ranks, what)
+            self.assertEqual(mine["rank0_chunks"], engine["chunks"], what)
+            self.assertEqual(mine["rank0_chunks"],
+                             mine["chunks"] // ranks, what)
+            got.err = ""
         self.assertEqual((got.status, got.err), (0, ""), what)
         self.assertEqual(got.out, ref.out, what)
         if output:

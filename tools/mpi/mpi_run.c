@@ -27,6 +27,8 @@ struct job {
 	struct shmx_part *p;
 	struct shmx_part_layout l;
 	uint64_t c0, c1;
+	double collect_s;        /* rank 0: the gather (or sync) and its wait */
+	uint64_t collect_bytes;  /* what the gather moved into rank 0 */
 	struct shmx_error err;
 	char msg[SHMX_ERROR_MSG_MAX + 128];
 };
@@ -146,19 +148,25 @@ static int collect(struct job *j)
 {
 	uint64_t off, len;
 	void *rows = shmx_part_rows(j->p, 0, j->l.nchunks, &off, &len);
+	double t0 = MPI_Wtime();
 	int code = 0;
 
-	if (j->l.kind == SHMX_KERNEL_REDUCE && j->l.nchunks)
+	if (j->l.kind == SHMX_KERNEL_REDUCE && j->l.nchunks) {
 		code = ranks_gather(j->r, shmx_part_partials(j->p),
 				    j->l.slot_bytes, j->l.nchunks, 1,
 				    j->l.nchunks, j->msg, sizeof(j->msg));
-	else if (rows && j->l.out_bytes)
+		j->collect_bytes = j->l.nchunks * j->l.slot_bytes;
+	} else if (rows && j->l.out_bytes) {
 		code = ranks_gather(j->r, rows, j->l.row_bytes, j->l.nchunks,
 				    j->l.chunk_rows, j->l.rows, j->msg,
 				    sizeof(j->msg));
-	else if (j->r->rank != 0)
+		j->collect_bytes = j->l.out_bytes;
+	} else if (j->r->rank != 0) {
 		code = failed(j, shmx_part_sync(j->p, &j->err));
-	return agree(j, code);
+	}
+	code = agree(j, code);
+	j->collect_s = MPI_Wtime() - t0;
+	return code;
 }
 
 /* Rank 0: merge, publish, print. */
@@ -172,8 +180,17 @@ static int finish(struct job *j)
 	code = failed(j, shmx_part_finish(j->p, &res, &j->err));
 	if (code)
 		return agree(j, code);
-	if (j->a.stats)
+	if (j->a.stats) {
+		/* shmx-mpi's line first: the engine's (rank 0's workers and
+		 * chunks) stays the last, as `shmx run --stats` prints it */
+		fprintf(stderr, "{\"ranks\": %d, \"chunks\": %llu, "
+			"\"rank0_chunks\": %llu, \"gather_bytes\": %llu, "
+			"\"gather_s\": %.6f}\n", j->r->size,
+			(unsigned long long)j->l.nchunks,
+			(unsigned long long)(j->c1 - j->c0),
+			(unsigned long long)j->collect_bytes, j->collect_s);
 		shmx_stats_print_json(&res.stats, stderr);
+	}
 	if (!j->a.o.output && !j->a.o.in_place) {
 		rc = cli_print_rows(res.data, res.dtype, &res.shape, UINT64_MAX);
 		if (rc || fflush(stdout)) {
