@@ -7,14 +7,18 @@
  * MPI_Init, and keeps MPI out of them entirely: a worker only computes
  * chunks into the job's own shared mappings (never a buffer MPI has
  * registered: the gathers happen after the last worker is reaped, and no
- * worker is forked after them) and ends with _exit, so no atexit handler
- * or MPI finalizer of the parent's runs in it.  That is the use of fork()
- * Open MPI supports: what breaks is a child that calls MPI, touches
- * memory registered with an RDMA device, or exits through the handlers
- * that tear down the parent's device state.  Workers die with their
- * rank (PR_SET_PDEATHSIG).  SIGCHLD is blocked before MPI_Init, so the
- * threads MPI starts inherit the mask and the pool's sigtimedwait, not
- * one of them, takes the workers' exits.
+ * worker is forked after them), and ends with _exit, so no atexit handler
+ * or MPI finalizer of the parent's runs in it; no communication is in
+ * flight while workers exist (each step ends in a collective before the
+ * next).  What breaks fork() under MPI is a child that calls MPI, exits
+ * through the handlers that close the parent's device state, or, on RDMA
+ * networks, memory registered with the device becoming copy-on-write:
+ * RDMAV_FORK_SAFE=1 (set here unless the user set it) has libibverbs keep
+ * registered pages out of children (MADV_DONTFORK), so the parent's
+ * registrations stay right.  Tested over TCP and shared memory only.
+ * Workers die with their rank (PR_SET_PDEATHSIG).  SIGCHLD is blocked
+ * before MPI_Init, so the threads MPI starts inherit the mask and the
+ * pool's sigtimedwait, not one of them, takes the workers' exits.
  *
  * CPU binding: the default -j is the CPUs of the rank's affinity mask,
  * and the workers inherit it.  mpirun binds each rank to one core by
@@ -25,6 +29,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../cli.h"
@@ -78,6 +83,7 @@ int main(int argc, char **argv)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL); /* before MPI starts threads */
+	setenv("RDMAV_FORK_SAFE", "1", 0);   /* before any registration */
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &r.rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &r.size);
