@@ -8,9 +8,11 @@
 
 #include "cli.h"
 
+const char *cli_prog = "shmx";
+
 int cli_error(const struct shmx_error *e)
 {
-	fprintf(stderr, "shmx: error: %s\n",
+	fprintf(stderr, "%s: error: %s\n", cli_prog,
 		e->msg[0] ? e->msg : shmx_strerror(e->code));
 	return shmx_error_is_input(e->code) ? EXIT_USAGE : EXIT_RUNTIME;
 }
@@ -28,7 +30,7 @@ int cli_usage(const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = '?';
-	fprintf(stderr, "shmx: error: %s\n", msg);
+	fprintf(stderr, "%s: error: %s\n", cli_prog, msg);
 	return EXIT_USAGE;
 }
 

@@ -87,6 +87,23 @@ int cli_stdout_error(int rc);
  * EXIT_USAGE. */
 int cli_check_env(void);
 
+/* `shmx run`'s operands and options (cmd_run.c), which shmx-mpi's run
+ * takes too.  Parse argv (argv[0]: "run") into a = { .o =
+ * SHMX_RUN_OPTS_INIT }: 0, -1 after printing --help, or EXIT_USAGE after
+ * printing the error. */
+struct run_args {
+	const char *op;
+	const char *src[SHMX_KERNEL_INPUTS_MAX]; /* SOURCE... */
+	unsigned nsrc;
+	struct cli_array arr;   /* -o, --dtype, --shape, --force, --mode */
+	struct shmx_run_opts o;
+	int stats;
+};
+int cmd_run_parse(int argc, char **argv, struct run_args *a);
+
+/* The program's name in "<prog>: error: ..." ("shmx" unless set). */
+extern const char *cli_prog;
+
 /* Subcommands: argv[0] is the subcommand's name. */
 int cmd_gen(int argc, char **argv);
 int cmd_load(int argc, char **argv);

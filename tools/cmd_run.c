@@ -39,15 +39,6 @@ static const char help[] =
 enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS,
        OPT_PERF, OPT_IO, OPT_QD };
 
-struct run_args {
-	const char *op;
-	const char *src[SHMX_KERNEL_INPUTS_MAX]; /* SOURCE... */
-	unsigned nsrc;
-	struct cli_array arr;   /* -o, --dtype, --shape, --force, --mode */
-	struct shmx_run_opts o;
-	int stats;
-};
-
 static int parse_opt(int c, struct run_args *a)
 {
 	uint64_t v;
@@ -123,7 +114,7 @@ static int operands(int argc, char **argv, struct run_args *a,
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct run_args *a)
+int cmd_run_parse(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
 		CLI_OUTPUT_OPTIONS,
@@ -166,7 +157,7 @@ int cmd_run(int argc, char **argv)
 	struct run_args a = { .o = SHMX_RUN_OPTS_INIT };
 	struct shmx_error err = { 0 };
 	struct shmx_result res;
-	int rc = parse(argc, argv, &a);
+	int rc = cmd_run_parse(argc, argv, &a);
 
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;

@@ -26,6 +26,8 @@ int shmx__ctl_map(struct shmx__ctl *c, unsigned nslots, uint64_t nchunks)
 	c->base = p;
 	c->len = len;
 	c->nchunks = nchunks;
+	c->first = 0;
+	c->end = nchunks;
 	c->h = (void *)p;
 	c->w = (void *)(p + sizeof(struct shmx__ctl_header));
 	c->state = (void *)(p + sizeof(struct shmx__ctl_header) +
@@ -38,6 +40,13 @@ void shmx__ctl_unmap(struct shmx__ctl *c)
 {
 	munmap(c->base, c->len);
 	c->base = NULL;
+}
+
+void shmx__ctl_range(struct shmx__ctl *c, uint64_t first, uint64_t end)
+{
+	c->first = first;
+	c->end = end;
+	atomic_store_explicit(&c->h->cursor, first, memory_order_relaxed);
 }
 
 void shmx__claim_fault_parse(struct shmx__claim_fault *f)
@@ -63,7 +72,8 @@ void shmx__claimer_init(struct shmx__claimer *k, struct shmx__ctl *c,
 			const struct shmx__claim_fault *f, pid_t pid)
 {
 	*k = (struct shmx__claimer){ .c = c, .me = me, .plan = plan, .f = f,
-				     .claim = SHMX__CLAIM(pid) };
+				     .claim = SHMX__CLAIM(pid),
+				     .scan = c->first };
 }
 
 /* CAS chunk i from FREE to ours; the fault hook fires here.  acq_rel: a
@@ -87,7 +97,7 @@ static int try_claim(struct shmx__claimer *k, uint64_t i)
 
 int shmx__claim(struct shmx__claimer *k, uint64_t *chunk)
 {
-	uint64_t n = k->plan->nchunks, i;
+	uint64_t n = k->c->end, i;
 
 	while (!k->rescue) {
 		/* relaxed: the CAS in try_claim is what orders ownership */
@@ -139,7 +149,7 @@ int shmx__ctl_held(const struct shmx__ctl *c, pid_t pid, uint64_t *first,
 	uint64_t claim = SHMX__CLAIM(pid);
 	int any = 0;
 
-	for (uint64_t i = 0; i < c->nchunks; i++) {
+	for (uint64_t i = c->first; i < c->end; i++) {
 		if (atomic_load(&c->state[i]) != claim)
 			continue;
 		if (!any)
@@ -154,7 +164,7 @@ uint64_t shmx__ctl_release(struct shmx__ctl *c, pid_t pid)
 {
 	uint64_t claim = SHMX__CLAIM(pid), n = 0;
 
-	for (uint64_t i = 0; i < c->nchunks; i++) {
+	for (uint64_t i = c->first; i < c->end; i++) {
 		if (atomic_load(&c->state[i]) != claim)
 			continue;
 		/* before the FREE: whoever claims it next sees the count */
@@ -172,9 +182,9 @@ uint64_t shmx__ctl_done(const struct shmx__ctl *c)
 
 uint64_t shmx__ctl_first_undone(const struct shmx__ctl *c)
 {
-	uint64_t i = 0;
+	uint64_t i = c->first;
 
-	while (i < c->nchunks && atomic_load(&c->state[i]) == SHMX__STATE_DONE)
+	while (i < c->end && atomic_load(&c->state[i]) == SHMX__STATE_DONE)
 		i++;
 	return i;
 }

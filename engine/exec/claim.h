@@ -113,13 +113,17 @@ _Static_assert(sizeof(struct shmx__ctl_header) == 64,
 _Static_assert(sizeof(struct shmx__ctl_slot) == 128,
 	       "a slot is two cache lines");
 
-/* The parent's handle on the mapped page (inherited across fork). */
+/* The parent's handle on the mapped page (inherited across fork).  The
+ * pool hands out chunks [first, end) only (shmx__ctl_range; all of them
+ * by default): the rest belong to other processes of a split run
+ * (shmx/part.h), and their states stay FREE. */
 struct shmx__ctl {
 	struct shmx__ctl_header *h;
 	struct shmx__ctl_slot *w;
 	_Atomic uint64_t *state;
 	uint8_t *attempts;
 	uint64_t nchunks;
+	uint64_t first, end;
 	size_t len;
 	void *base;
 };
@@ -129,6 +133,9 @@ struct shmx__ctl {
  * shmx__ctl_unmap, in the parent, after the last worker is reaped. */
 int shmx__ctl_map(struct shmx__ctl *c, unsigned nslots, uint64_t nchunks);
 void shmx__ctl_unmap(struct shmx__ctl *c);
+/* Hand out chunks [first, end) only (first <= end <= nchunks), before
+ * any worker is forked: the cursor starts at first. */
+void shmx__ctl_range(struct shmx__ctl *c, uint64_t first, uint64_t end);
 
 /* Test builds: SHMX_FAULT=worker-chunk:K[:persist] kills the worker that
  * has just claimed chunk K (first attempt only, unless persist), with
@@ -182,7 +189,7 @@ int shmx__ctl_held(const struct shmx__ctl *c, pid_t pid, uint64_t *first,
 uint64_t shmx__ctl_release(struct shmx__ctl *c, pid_t pid);
 /* Chunks finished so far (relaxed: for progress). */
 uint64_t shmx__ctl_done(const struct shmx__ctl *c);
-/* The first chunk that is not DONE, or nchunks when all are. */
+/* The first chunk of the range that is not DONE, or end when all are. */
 uint64_t shmx__ctl_first_undone(const struct shmx__ctl *c);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/internal.h"
 #include "store/output.h"
@@ -186,6 +187,7 @@ int shmx__job_plan(struct shmx__job *job, uint64_t chunk_bytes, int io,
 	job->plan_row_bytes = plan_row_bytes(job);
 	shmx__plan_make(&job->plan, job->call.rows, job->plan_row_bytes,
 			chunk_bytes);
+	shmx__job_range(job, 0, job->plan.nchunks);
 	for (unsigned i = 0; i < job->ninputs; i++) {
 		struct shmx__input *in = &job->in[i];
 
@@ -203,9 +205,15 @@ int shmx__job_plan(struct shmx__job *job, uint64_t chunk_bytes, int io,
 	return 0;
 }
 
+void shmx__job_range(struct shmx__job *job, uint64_t first, uint64_t end)
+{
+	job->first = first;
+	job->end = end;
+}
+
 unsigned shmx__job_workers(const struct shmx__job *job, unsigned asked)
 {
-	return shmx__workers_for(asked, job->plan.nchunks);
+	return shmx__workers_for(asked, job->end - job->first);
 }
 
 /* ---- the sink -------------------------------------------------------- */
@@ -297,6 +305,77 @@ int shmx__job_sink(struct shmx__job *job, const char *output,
 	return 0;
 }
 
+int shmx__job_sink_attach(struct shmx__job *job, const char *output,
+			  const char *tmp, struct shmx_error *err)
+{
+	int rc;
+
+	if (job->call.kind == SHMX_KERNEL_REDUCE)
+		return shmx__job_sink(job, NULL, NULL, 0, err); /* its slots */
+	if (shmx_shape_bytes(&job->call.out_shape, job->call.out_dtype,
+			     &job->out_bytes) < 0)
+		return shmx__fail(err, SHMX_ESHAPE, "result size overflows");
+	job->out_row_bytes = result_row_bytes(job);
+	job->sink = &shmx__sink_rows;
+	rc = shmx__output_attach(output, tmp, job->call.out_dtype,
+				 &job->call.out_shape, &job->out, err);
+	if (rc)
+		return rc;
+	job->out_data = shmx_output_data(job->out);
+	job->reserve = 1;
+	choose_writes(job);
+	return 0;
+}
+
+/* The first row of the job's range, and how many rows it has. */
+static uint64_t range_row0(const struct shmx__job *job)
+{
+	return job->first < job->end ? shmx__plan_row0(&job->plan, job->first)
+				     : 0;
+}
+
+static uint64_t range_rows(const struct shmx__job *job)
+{
+	const struct shmx__plan *p = &job->plan;
+
+	if (job->first == job->end)
+		return 0;
+	return shmx__plan_row0(p, job->end - 1) +
+	       shmx__plan_nrows(p, job->end - 1) - range_row0(job);
+}
+
+/* The range's rows of the results: their offset and length in bytes. */
+static void range_bytes(const struct shmx__job *job, uint64_t *off,
+			uint64_t *len)
+{
+	*off = range_row0(job) * job->out_row_bytes;
+	*len = range_rows(job) * job->out_row_bytes;
+}
+
+int shmx__job_sync(struct shmx__job *job, struct shmx_error *err)
+{
+	uint64_t off, len;
+	char *base;
+	int rc = 0;
+
+	if (job->call.kind == SHMX_KERNEL_REDUCE || (!job->out && job->anon))
+		return 0; /* in this process's memory */
+	range_bytes(job, &off, &len);
+	if (job->out) {
+		rc = shmx__output_sync(job->out, off, len);
+		if (!rc && job->write_fd >= 0 && fdatasync(job->write_fd) < 0)
+			rc = -errno;
+	} else if (len) { /* in place: the input's own rows */
+		base = (char *)job->out_data + off;
+		uintptr_t lo = (uintptr_t)base & ~(uintptr_t)4095;
+
+		if (msync((void *)lo, (uintptr_t)(base + len) - lo, MS_SYNC) < 0)
+			rc = -errno;
+	}
+	return rc ? shmx__fail(err, rc, "%s: cannot write the results back: %s",
+			       job->what, strerror(-rc)) : 0;
+}
+
 /* ---- running it ------------------------------------------------------ */
 
 static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
@@ -307,10 +386,12 @@ static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
 		.worker = shmx__job_worker,
 		.ctx = job,
 		.bytes_per_row = job->plan_row_bytes,
+		.first = job->first,
+		.end = job->end,
 	};
 	int rc;
 
-	if (!job->plan.nchunks) {
+	if (job->first == job->end) {
 		memset(rep, 0, sizeof(*rep));
 		return 0;
 	}
@@ -360,9 +441,9 @@ static void fill_stats(const struct shmx__job *job,
 	st->workers = rep->workers;
 	st->spawned = rep->spawned;
 	st->deaths = rep->deaths;
-	st->chunks = job->plan.nchunks;
+	st->chunks = job->end - job->first; /* this process's */
 	st->chunk_rows = job->plan.chunk_rows;
-	st->rows = job->plan.rows;
+	st->rows = range_rows(job);
 	st->bytes_in = 0;
 	for (unsigned i = 0; i < job->ninputs; i++)
 		st->bytes_in += shmx_array_nbytes(job->in[i].array);
@@ -374,9 +455,8 @@ static void fill_stats(const struct shmx__job *job,
 	fill_notes(job, st);
 }
 
-int shmx__job_execute(struct shmx__job *job, const struct shmx_run_opts *o,
-		      const char *input, double t0, struct shmx_stats *st,
-		      struct shmx_error *err)
+int shmx__job_compute(struct shmx__job *job, const struct shmx_run_opts *o,
+		      const char *input, struct shmx_error *err)
 {
 	struct shmx__pool_opts po = {
 		.workers = shmx__job_workers(job, o->workers),
@@ -386,30 +466,44 @@ int shmx__job_execute(struct shmx__job *job, const struct shmx_run_opts *o,
 		.input = input,
 		.perf = job->perf.ctl_fd >= 0 ? &job->perf : NULL,
 	};
-	struct shmx__pool_report rep = { 0 };
-	int want_stats = o->want_stats && st;
-	double t1 = shmx__now(), t2, t3;
-	int rc = compute(job, &po, &rep, err);
+	int rc;
 
-	t2 = shmx__now();
-	if (!rc)
-		rc = merge(job, err);
+	job->t_compute0 = shmx__now();
+	rc = compute(job, &po, &job->rep, err);
+	job->t_compute1 = shmx__now();
+	return rc;
+}
+
+int shmx__job_finish(struct shmx__job *job, const struct shmx_run_opts *o,
+		     double t0, struct shmx_stats *st, struct shmx_error *err)
+{
+	double t2 = shmx__now(), t3;
+	int rc = merge(job, err);
+
 	t3 = shmx__now();
 	if (!rc && job->out) {
 		rc = shmx_output_publish(job->out, err);
 		job->out = NULL; /* publish frees it, whatever the result */
 	}
-	if (!rc && want_stats) {
-		fill_stats(job, &rep, st);
-		st->setup_s = t1 - t0;
-		st->compute_s = t2 - t1;
+	if (!rc && o->want_stats && st) {
+		fill_stats(job, &job->rep, st);
+		st->setup_s = job->t_compute0 - t0;
+		st->compute_s = job->t_compute1 - job->t_compute0;
 		st->merge_s = t3 - t2;
 		st->publish_s = shmx__now() - t3;
 		st->total_s = shmx__now() - t0;
 		shmx__stats_finish(st);
 	}
-	shmx__pool_report_free(&rep);
 	return rc;
+}
+
+int shmx__job_execute(struct shmx__job *job, const struct shmx_run_opts *o,
+		      const char *input, double t0, struct shmx_stats *st,
+		      struct shmx_error *err)
+{
+	int rc = shmx__job_compute(job, o, input, err);
+
+	return rc ? rc : shmx__job_finish(job, o, t0, st, err);
 }
 
 void shmx__job_result(struct shmx__job *job, struct shmx_result *res)
@@ -425,6 +519,7 @@ void shmx__job_result(struct shmx__job *job, struct shmx_result *res)
 void shmx__job_close(struct shmx__job *job)
 {
 	shmx__perf_ctl_close(&job->perf);
+	shmx__pool_report_free(&job->rep);
 	shmx_output_discard(job->out);
 	if (job->anon)
 		munmap(job->anon, job->anon_len);

@@ -56,6 +56,8 @@ struct shmx__job {
 	struct shmx__input in[SHMX_KERNEL_INPUTS_MAX];
 	struct shmx__plan plan;
 	uint64_t plan_row_bytes;
+	uint64_t first, end;           /* the chunks this process runs:
+					* all of them, unless shmx__job_range */
 
 	/* where results go */
 	const struct shmx__sink_ops *sink;
@@ -74,6 +76,9 @@ struct shmx__job {
 	int write_fd;                  /* shmx__sink_write: the output file */
 	struct shmx__shared *shared;
 
+	struct shmx__pool_report rep;  /* shmx__job_compute's */
+	double t_compute0, t_compute1; /* when it began and ended */
+
 	struct shmx__perf_ctl perf;    /* fds -1 without --perf-ctl */
 	struct shmx_error quiet;       /* errors when the caller takes none */
 };
@@ -83,6 +88,12 @@ struct shmx__job {
  * caller's (its missing fields zero). */
 void shmx__run_opts_read(const struct shmx_run_opts *in,
 			 struct shmx_run_opts *o);
+
+/* `shmx run`'s checks, the op, inputs, kernel and plan, in the order a
+ * user meets them (run.c): everything but the sink. */
+int shmx__run_plan(struct shmx__job *job, const struct shmx_run_opts *o,
+		   const char *op, const char *const *sources, unsigned n,
+		   struct shmx_error *err);
 
 /* Zero the job; what = the op's name in messages. */
 void shmx__job_init(struct shmx__job *job, const char *what);
@@ -117,8 +128,30 @@ int shmx__job_plan(struct shmx__job *job, uint64_t chunk_bytes, int io,
 int shmx__job_sink(struct shmx__job *job, const char *output,
 		   const struct shmx_create_opts *create, int in_place,
 		   struct shmx_error *err);
+/* The sink of a process that writes some rows of an output another
+ * process created (shmx/part.h): the temporary at tmp, for the target
+ * output; and the partial slots of a reduction. */
+int shmx__job_sink_attach(struct shmx__job *job, const char *output,
+			  const char *tmp, struct shmx_error *err);
+/* Run chunks [first, end) only (after shmx__job_plan; the default is
+ * every chunk). */
+void shmx__job_range(struct shmx__job *job, uint64_t first, uint64_t end);
+/* Run the pool over the job's range with o's workers, retries and
+ * progress.  0, or the first error. */
+int shmx__job_compute(struct shmx__job *job, const struct shmx_run_opts *o,
+		      const char *input, struct shmx_error *err);
+/* After every chunk is computed (here, or partials imported from
+ * elsewhere): merge the partials of every chunk in chunk order, publish,
+ * fill st (phases from t0).  0, or the first error; on error nothing is
+ * published. */
+int shmx__job_finish(struct shmx__job *job, const struct shmx_run_opts *o,
+		     double t0, struct shmx_stats *st, struct shmx_error *err);
+/* Write the range's rows of a file output (or of the input rewritten in
+ * place) back to the file and wait, for a publisher on another host.
+ * 0, or the error. */
+int shmx__job_sync(struct shmx__job *job, struct shmx_error *err);
 /* Run the pool over every chunk with o's workers, retries and progress,
- * merge, publish.  input names what a SIGBUS came from (NULL: "the
+ * merge, publish (shmx__job_compute, then shmx__job_finish).  input names what a SIGBUS came from (NULL: "the
  * input").  Phase times (from t0, when the caller began) and the
  * workers' figures go to st (when o->want_stats).  0, or the first error;
  * on error nothing is published. */

@@ -264,12 +264,23 @@ static int reap(struct sup *s, struct shmx_error *err)
 	return rc;
 }
 
+/* The rows of chunks [first, end). */
+static uint64_t range_rows(const struct shmx__plan *p, uint64_t first,
+			   uint64_t end)
+{
+	if (first == end)
+		return 0;
+	return shmx__plan_row0(p, end - 1) + shmx__plan_nrows(p, end - 1) -
+	       shmx__plan_row0(p, first);
+}
+
 /* The bar, from the control page's figures. */
 static void draw_progress(struct sup *s, uint64_t t0, int final)
 {
 	struct shmx__progress p = {
 		.what = s->o->what, .done = shmx__ctl_done(&s->c),
-		.nchunks = s->t->plan->nchunks, .rows = s->t->plan->rows,
+		.nchunks = s->c.end - s->c.first,
+		.rows = range_rows(s->t->plan, s->c.first, s->c.end),
 		.bytes_per_row = s->t->bytes_per_row,
 		.elapsed_s = seconds(shmx__now_ns() - t0),
 		.workers = s->o->workers,
@@ -373,7 +384,7 @@ static int check_done(struct sup *s, struct shmx_error *err)
 {
 	uint64_t i = shmx__ctl_first_undone(&s->c);
 
-	if (i == s->t->plan->nchunks)
+	if (i == s->c.end)
 		return 0;
 	return shmx__fail(err, SHMX_EWORKER, "%s: chunk %llu was not computed",
 			  s->o->what, (unsigned long long)i);
@@ -393,6 +404,8 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 	if (rc < 0)
 		return shmx__fail(err, rc, "%s: cannot map the control page: %s",
 				  o->what, strerror(-rc));
+	if (t->end)
+		shmx__ctl_range(&s.c, t->first, t->end);
 	shmx__claim_fault_parse(&s.fault);
 	shmx__fault_storm();
 	shmx__perf_gate_init(&s.c.h->gate, o->perf);

@@ -45,6 +45,9 @@ struct shmx__pool_task {
 	shmx__worker_fn worker;  /* or the whole loop */
 	void *ctx;
 	uint64_t bytes_per_row; /* for the progress bar's rate */
+	/* The chunks to run, [first, end): end 0 means every chunk of the
+	 * plan (a split run gives each process a range: shmx/part.h). */
+	uint64_t first, end;
 };
 
 struct shmx__pool_opts {
@@ -69,7 +72,8 @@ struct shmx__pool_report {
 	double compute_s;  /* first fork to last reap */
 };
 
-/* Run every chunk of the plan to completion.  0 when every chunk is done;
+/* Run every chunk of the task's range to completion.  0 when every one
+ * is done;
  * SHMX_EWORKER (message filled), SHMX_ETRUNCATED (a worker took SIGBUS:
  * the input shrank), -EAGAIN when fork fails, or the code a chunk
  * function returned.  rep may be NULL. */

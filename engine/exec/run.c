@@ -75,9 +75,9 @@ static int check_io(const struct shmx_run_opts *o, struct shmx_error *err)
 	return 0;
 }
 
-static int setup(struct shmx__job *job, const struct shmx_run_opts *o,
-		 const char *op, const char *const *sources, unsigned n,
-		 struct shmx_error *err)
+int shmx__run_plan(struct shmx__job *job, const struct shmx_run_opts *o,
+		   const char *op, const char *const *sources, unsigned n,
+		   struct shmx_error *err)
 {
 	int rc = 0;
 
@@ -98,9 +98,17 @@ static int setup(struct shmx__job *job, const struct shmx_run_opts *o,
 		rc = shmx__job_plan(job, o->chunk_bytes,
 				    o->in_place ? SHMX_IO_MMAP : o->io,
 				    o->queue_depth, err);
-	if (!rc)
-		rc = shmx__job_sink(job, o->output, &o->create, o->in_place, err);
 	return rc;
+}
+
+static int setup(struct shmx__job *job, const struct shmx_run_opts *o,
+		 const char *op, const char *const *sources, unsigned n,
+		 struct shmx_error *err)
+{
+	int rc = shmx__run_plan(job, o, op, sources, n, err);
+
+	return rc ? rc
+		  : shmx__job_sink(job, o->output, &o->create, o->in_place, err);
 }
 
 int shmx_run_inputs(const char *op, const char *const *sources, unsigned n,

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "shmx/array.h"
+#include "shmx/catalog.h"
 #include "shmx/npy.h"
 #include "base/fault.h"
 #include "store/output.h"
@@ -215,6 +216,86 @@ int shmx__output_create(const char *spec, enum shmx_dtype t,
 	return 0;
 }
 
+/* tmp names a temporary (".shmx-<pid>-...") in t's directory. */
+static int is_temporary_of(const struct shmx_target *t, const char *tmp)
+{
+	size_t n = strlen(t->dir);
+	pid_t pid;
+
+	return !strncmp(tmp, t->dir, n) && tmp[n] == '/' &&
+	       !strchr(tmp + n + 1, '/') && shmx_temporary_parse(tmp + n + 1, &pid);
+}
+
+/* Open and map o->tmp; its size and header must be what o expects. */
+static int open_created(struct shmx_output *o, const char *tmp,
+			enum shmx_dtype t, const struct shmx_shape *s,
+			struct shmx_error *err)
+{
+	static char want[SHMX_NPY_DATA_OFFSET];
+	struct stat st;
+
+	o->fd = open(tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (o->fd < 0)
+		return shmx__fail(err, -errno, "%s: cannot open the temporary "
+				  "%s: %s", o->target.spec, tmp, strerror(errno));
+	if (fstat(o->fd, &st) < 0 || (uint64_t)st.st_size != o->map_len)
+		return shmx__fail(err, SHMX_ESHAPE, "%s: the temporary %s is "
+				  "not the size of this result", o->target.spec,
+				  tmp);
+	o->map = map_rw(o->fd, o->map_len);
+	if (o->map == MAP_FAILED) {
+		o->map = NULL;
+		return fail_errno(err, errno, o, "map");
+	}
+	shmx_npy_write_header(want, t, s);
+	if (memcmp(o->map, want, sizeof(want)))
+		return shmx__fail(err, SHMX_ESHAPE, "%s: the temporary %s holds "
+				  "another result", o->target.spec, tmp);
+	return 0;
+}
+
+int shmx__output_attach(const char *spec, const char *tmp, enum shmx_dtype t,
+			const struct shmx_shape *s, struct shmx_output **out,
+			struct shmx_error *err)
+{
+	struct shmx_output *o = shmx__calloc(1, sizeof(*o));
+	uint64_t bytes;
+	int rc;
+
+	if (!o)
+		return shmx__fail(err, -ENOMEM, "%s: out of memory", spec);
+	o->slot = -1;
+	o->fd = -1; /* o->tmp stays "": never ours to unlink */
+	rc = shmx_target_parse(spec, &o->target, err);
+	if (!rc && shmx_shape_bytes(s, t, &bytes) < 0)
+		rc = shmx__fail(err, SHMX_ESHAPE, "%s: shape overflows", spec);
+	if (!rc && !is_temporary_of(&o->target, tmp))
+		rc = shmx__fail(err, SHMX_ETARGET, "%s: '%s' is not a temporary "
+				"beside it", spec, tmp);
+	if (!rc) {
+		o->data_bytes = bytes;
+		o->map_len = SHMX_NPY_DATA_OFFSET + (bytes ? bytes : 1);
+		rc = open_created(o, tmp, t, s, err);
+	}
+	if (rc) {
+		shmx_output_discard(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+int shmx__output_sync(struct shmx_output *o, uint64_t off, uint64_t len)
+{
+	char *p = shmx_output_data(o);
+	uintptr_t lo = (uintptr_t)(p + off) & ~(uintptr_t)4095;
+	uintptr_t hi = (uintptr_t)(p + off + len);
+
+	if (!len)
+		return 0;
+	return msync((void *)lo, hi - lo, MS_SYNC) < 0 ? -errno : 0;
+}
+
 void *shmx_output_data(struct shmx_output *o)
 {
 	return (char *)o->map + SHMX_NPY_DATA_OFFSET;
@@ -293,4 +374,9 @@ int shmx__output_fd(const struct shmx_output *o)
 void *shmx__output_header(struct shmx_output *o)
 {
 	return o->map;
+}
+
+const char *shmx__output_temporary(const struct shmx_output *o)
+{
+	return o->tmp;
 }

@@ -20,6 +20,7 @@
 #include "stats.h"
 #include "kernel.h"
 #include "run.h"
+#include "part.h"
 #include "csv.h"
 #include "eval.h"
 

@@ -1,0 +1,166 @@
+"""shmx-mpi against shmx run over more of the matrix (ctest label heavy):
+every reduction (an axis each in turn, and every axis of sum, var and
+argmin), ten dtypes in turn (the nan* ops on floats with NaNs), six maps
+into a file, --io stream, --in-place, empty and one-row inputs, R = 1..4
+and -j 1, 2, 3, 8 in turn; and the rarer failures: another input on one
+rank, a bad option said once, rank 0 killed (its temporary removed by
+`shmx rm --stale`), four simulated hosts.  About a second of MPI start-up
+a run, two for a failing one, so the run count is kept near forty: every
+op x axis x dtype in one process is tests/test_part.c's (the split run
+without MPI, which moves the same bytes)."""
+import itertools
+import os
+import shutil
+import unittest
+
+import numpy as np
+
+import mpitest
+import shmxtest
+from test_mpi import data
+
+REDUCTIONS = ["sum", "mean", "min", "max", "sumsq", "var", "std", "argmin",
+              "argmax", "nansum", "nanmean", "nanmin", "nanmax", "nanvar",
+              "nanstd"]
+MAPS = ["sqrt", "neg", "exp", "add:2.5", "clip:-1:1", "cast:i16"]
+DTYPES = [np.float64, np.float32, np.int64, np.int32, np.int16, np.int8,
+          np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+class Matrix(mpitest.MpiTestCase):
+    def setUp(self):
+        super().setUp()
+        self.ranks = itertools.cycle([1, 2, 3, 4])
+        self.workers = itertools.cycle(["1", "2", "3", "8"])
+        self.inputs = {}
+
+    def input(self, dtype, nans=False):
+        key = (np.dtype(dtype).name, nans)
+        if key not in self.inputs:
+            a = data((1201, 7), dtype, len(self.inputs) + 1, nans)
+            self.inputs[key] = self.save(a, "%s-%d.npy" % key)
+        return self.inputs[key]
+
+    def test_reductions(self):
+        floats = itertools.cycle([np.float64, np.float32])
+        dtypes = itertools.cycle(DTYPES)
+        axes = itertools.cycle([None, "0", "1"])
+        cases = [(op, next(axes)) for op in REDUCTIONS]
+        cases += [(op, a) for op in ("sum", "var", "argmin")
+                  for a in (None, "0", "1")]
+        for op, axis in cases:
+            nan = op.startswith("nan")
+            src = self.input(next(floats) if nan else next(dtypes), nan)
+            args = [op, src, "-j", next(self.workers), "--chunk", "2k"]
+            args += ["--axis", axis] if axis else []
+            r = next(self.ranks)
+            with self.subTest(op=op, axis=axis, ranks=r):
+                self.same_as_shmx(r, args)
+
+    def test_maps(self):
+        dtypes = itertools.cycle(DTYPES)
+        for op in MAPS:
+            src = self.input(next(dtypes))
+            r = next(self.ranks)
+            with self.subTest(op=op, ranks=r):
+                self.same_as_shmx(r, [op, src, "-j", next(self.workers),
+                                      "--chunk", "3k"], "map.npy")
+
+    def test_per_row_into_file_and_printed_map(self):
+        src = self.input(np.float64)
+        self.same_as_shmx(4, ["std", src, "--axis", "1", "--chunk", "1k"],
+                          "std.npy")
+        self.same_as_shmx(3, ["sqrt", src, "--chunk", "5k", "-j", "2"])
+
+    def test_empty_and_one_row(self):
+        empty = self.save(np.zeros((0, 3)), "empty.npy")
+        one = self.save(data((1, 5), np.float64), "one.npy")
+        self.same_as_shmx(3, ["sum", empty])
+        self.same_as_shmx(2, ["square", empty], "e.npy")
+        self.same_as_shmx(4, ["var", one, "--axis", "0"])
+
+    def test_stream(self):
+        d = shmxtest.disk_dir()
+        if not d:
+            self.skipTest("no disk filesystem for O_DIRECT")
+        src = self.input(np.float64)
+        self.same_as_shmx(3, ["mean", src, "--axis", "0", "--io", "stream",
+                              "--chunk", "8k"])
+        tmp = self.tmp
+        self.tmp = mkd = os.path.join(d, "shmx-mpi-%d" % os.getpid())
+        os.mkdir(mkd)
+        try:
+            shutil.copy(src, mkd)
+            s = os.path.join(mkd, os.path.basename(src))
+            self.same_as_shmx(2, ["exp", s, "--io", "stream", "--chunk",
+                                  "8k"], "exp.npy")
+        finally:
+            shutil.rmtree(mkd)
+            self.tmp = tmp
+
+    def test_in_place(self):
+        a = data((3001, 5), np.float64)
+        one = self.save(a, "one.npy")
+        many = self.save(a, "many.npy")
+        shmxtest.run("run", "neg", one, "--in-place", "--chunk", "2k")
+        r = mpitest.mpirun(3, ["run", "neg", many, "--in-place", "--chunk",
+                               "2k"])
+        self.assertEqual((r.status, r.err, r.out), (0, "", ""))
+        with open(one, "rb") as x, open(many, "rb") as y:
+            self.assertTrue(x.read() == y.read())
+
+
+class RareFailures(mpitest.MpiTestCase):
+    def test_other_input_on_one_rank(self):
+        a, b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
+        os.mkdir(a)
+        os.mkdir(b)
+        np.save(os.path.join(a, "x.npy"), data((300, 4), np.float64))
+        np.save(os.path.join(b, "x.npy"), data((301, 4), np.float64))
+        out = self.path("out.npy")
+        r = mpitest.mpirun([{"mpi": ["--wdir", a]}, {"mpi": ["--wdir", b]}],
+                           ["run", "exp", "x.npy", "-o", out, "--chunk", "1k"])
+        self.assertOneLine(r, 2, "rank 1: its inputs give another run than "
+                           "rank 0's")
+        self.assertFalse(os.path.exists(out))
+        self.assertNoTemporaries()
+
+    def test_bad_usage_said_once(self):
+        src = self.save(data(10, np.float64))
+        r = mpitest.mpirun(3, ["run", "sum", src, "--axis", "2"])
+        self.assertEqual((r.status, r.err, r.out),
+                         (2, "shmx-mpi: error: run: --axis must be 0 or 1, "
+                          "not '2'\n", ""))
+
+    def test_segment_input_refused(self):
+        r = mpitest.mpirun(2, ["run", "sum", "shm://" + self.name("x")])
+        self.assertOneLine(r, 2, "is a segment in one host's memory")
+
+    def test_rank0_killed(self):
+        # its temporary stays, named by its dead pid: rm --stale takes it
+        self.kill_rank(0)
+        left = [n for n in os.listdir(self.tmp) if n.startswith(".shmx-")]
+        self.assertEqual(len(left), 1, left)
+        r = shmxtest.run("rm", "--stale", env={"SHMX_SHM_DIR": self.tmp})
+        self.assertEqual(r.status, 0, r.err)
+        self.assertNoTemporaries()
+
+
+class FourHosts(mpitest.MpiTestCase):
+    def setUp(self):
+        super().setUp()
+        why = mpitest.netns_possible()
+        if why:
+            self.skipTest(why)
+
+    def test_across_hosts(self):
+        src = self.save(data((4001, 6), np.float32, 9, nans=True))
+        with mpitest.Hosts(4, self.tmp) as hosts:
+            for args, out in [(["nanstd", src, "--chunk", "1k"], None),
+                              (["argmin", src, "--axis", "1"], "am.npy"),
+                              (["add:1", src, "--chunk", "4k"], "add.npy")]:
+                self.same_as_shmx(4, args, out, opts=hosts.opts())
+
+
+if __name__ == "__main__":
+    unittest.main()

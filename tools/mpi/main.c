@@ -1,0 +1,103 @@
+/* tools/mpi/main.c - `mpirun -n R shmx-mpi <command> ...`: shmx's
+ * commands across MPI ranks, one file per command (mpi_run.c; `eval`
+ * will be another entry in the table, built the same way on the engine's
+ * shmx/part.h).
+ *
+ * Workers and MPI.  Each rank forks its local workers as shmx does, after
+ * MPI_Init, and keeps MPI out of them entirely: a worker only computes
+ * chunks into the job's own shared mappings (never a buffer MPI has
+ * registered: the gathers happen after the last worker is reaped, and no
+ * worker is forked after them), and ends with _exit, so no atexit handler
+ * or MPI finalizer of the parent's runs in it; no communication is in
+ * flight while workers exist (each step ends in a collective before the
+ * next).  What breaks fork() under MPI is a child that calls MPI, exits
+ * through the handlers that close the parent's device state, or, on RDMA
+ * networks, memory registered with the device becoming copy-on-write:
+ * RDMAV_FORK_SAFE=1 (set here unless the user set it) has libibverbs keep
+ * registered pages out of children (MADV_DONTFORK), so the parent's
+ * registrations stay right.  Tested over TCP and shared memory only.
+ * Workers die with their rank (PR_SET_PDEATHSIG).  SIGCHLD is blocked
+ * before MPI_Init, so the threads MPI starts inherit the mask and the
+ * pool's sigtimedwait, not one of them, takes the workers' exits.
+ *
+ * CPU binding: the default -j is the CPUs of the rank's affinity mask,
+ * and the workers inherit it.  mpirun binds each rank to one core by
+ * default (two ranks or fewer; a socket beyond), so run one rank per host
+ * with `--map-by ppr:1:node --bind-to none` (the workers take every CPU),
+ * or several with `--map-by ppr:K:node:pe=N --bind-to core` (each rank's
+ * N cores are its -j).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cli.h"
+#include "ranks.h"
+
+struct command {
+	const char *name;
+	int (*fn)(const struct ranks *r, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "run", mpi_run },
+};
+
+static const char usage[] =
+	"usage: mpirun -n R shmx-mpi run OP SOURCE... [options of shmx run]\n"
+	"\n"
+	"  run   `shmx run` with its chunks split over the R ranks: the same\n"
+	"        options, the same bits as one machine (shmx run --help)\n"
+	"Inputs and outputs are files every rank sees at the same path.\n";
+
+static int dispatch(const struct ranks *r, int argc, char **argv)
+{
+	if (argc < 2) {
+		if (r->rank == 0)
+			cli_usage("no command given (see shmx-mpi --help)");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		if (r->rank == 0)
+			fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(r, argc - 1, argv + 1);
+	if (r->rank == 0)
+		cli_usage("unknown command '%s' (see shmx-mpi --help)", argv[1]);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct ranks r;
+	struct capture cap;
+	char msg[SHMX_ERROR_MSG_MAX];
+	sigset_t chld;
+	int code, captured;
+
+	cli_prog = "shmx-mpi";
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL); /* before MPI starts threads */
+	setenv("RDMAV_FORK_SAFE", "1", 0);   /* before any registration */
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &r.rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &r.size);
+	/* after MPI_Init, so that ours are the handlers: a rank that mpirun
+	 * ends (another rank died) removes its unpublished temporary */
+	shmx_signals_install();
+	captured = capture_begin(&cap, 0) == 0; /* one rank says it */
+	code = cli_check_env();
+	if (captured)
+		capture_end(&cap, msg, sizeof(msg));
+	code = ranks_agree(&r, code, msg);
+	if (!code)
+		code = dispatch(&r, argc, argv);
+	fflush(stdout);
+	MPI_Finalize();
+	return code;
+}
