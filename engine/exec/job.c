@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "base/internal.h"
+#include "store/journal.h"
 #include "store/output.h"
 #include "exec/io_choice.h"
 #include "exec/job.h"
@@ -18,6 +19,7 @@ void shmx__job_init(struct shmx__job *job, const char *what)
 	job->what = what;
 	job->perf.ctl_fd = job->perf.ack_fd = -1;
 	job->write_fd = -1;
+	job->target_fd = -1;
 	job->call.size = sizeof(job->call);
 }
 
@@ -122,7 +124,8 @@ int shmx__job_inputs(struct shmx__job *job, const char *const *sources,
 	o.writable = writable;
 	for (unsigned i = 0; i < n; i++) {
 		job->in[i].spec = sources[i];
-		rc = shmx_array_open(sources[i], &o, &job->in[i].array, err);
+		rc = shmx__array_open(sources[i], &o, job->resuming,
+				      &job->in[i].array, err);
 		if (rc)
 			return rc;
 		job->ninputs = job->call.ninputs = i + 1;
@@ -280,7 +283,11 @@ int shmx__job_sink(struct shmx__job *job, const char *output,
 	if (rc)
 		return rc;
 	if (in_place) {
+		job->sink = &shmx__sink_inplace;
+		job->in_place = 1;
 		job->out_data = shmx_array_data_mut(job->in[0].array);
+		job->target_fd = shmx_array_fd(job->in[0].array);
+		job->data_foff = shmx_array_data_offset(job->in[0].array);
 		return 0;
 	}
 	if (!output)
@@ -307,6 +314,8 @@ static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
 		.worker = shmx__job_worker,
 		.ctx = job,
 		.bytes_per_row = job->plan_row_bytes,
+		.done = job->done,
+		.retry = job->journal ? shmx__inplace_retry : NULL,
 	};
 	int rc;
 
@@ -389,7 +398,12 @@ int shmx__job_execute(struct shmx__job *job, const struct shmx_run_opts *o,
 	struct shmx__pool_report rep = { 0 };
 	int want_stats = o->want_stats && st;
 	double t1 = shmx__now(), t2, t3;
-	int rc = compute(job, &po, &rep, err);
+	int rc = job->in_place ? shmx__inplace_begin(job, o, po.workers, err) : 0;
+
+	if (!rc)
+		rc = compute(job, &po, &rep, err);
+	if (job->in_place)
+		rc = shmx__inplace_end(job, rc, err);
 
 	t2 = shmx__now();
 	if (!rc)
@@ -425,6 +439,7 @@ void shmx__job_result(struct shmx__job *job, struct shmx_result *res)
 void shmx__job_close(struct shmx__job *job)
 {
 	shmx__perf_ctl_close(&job->perf);
+	shmx__inplace_close(job);
 	shmx_output_discard(job->out);
 	if (job->anon)
 		munmap(job->anon, job->anon_len);

@@ -45,6 +45,13 @@ struct shmx__pool_task {
 	shmx__worker_fn worker;  /* or the whole loop */
 	void *ctx;
 	uint64_t bytes_per_row; /* for the progress bar's rate */
+	/* NULL, or nchunks flags: chunks already done (a resumed run) */
+	const uint8_t *done;
+	/* NULL, or called in the parent after a worker of `lane` died and
+	 * before its chunks are freed for its replacement (which takes the
+	 * same lane): an --in-place run rolls its rows back there.  0, or
+	 * an error that fails the run. */
+	int (*retry)(void *ctx, unsigned lane, struct shmx_error *err);
 };
 
 struct shmx__pool_opts {

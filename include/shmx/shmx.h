@@ -20,6 +20,7 @@
 #include "stats.h"
 #include "kernel.h"
 #include "run.h"
+#include "journal.h"
 #include "csv.h"
 
 #endif
