@@ -62,7 +62,7 @@ static int describe(const struct shmx__job *job, const struct shmx_run_opts *o,
 	for (int i = 0; i < in->shape.ndim && i < 2; i++)
 		r->dims[i] = in->shape.dim[i];
 	r->raw_offset = o->input.raw_offset;
-	r->chunk_bytes = o->chunk_bytes;
+	r->chunk_bytes = job->chunk_bytes;
 	r->rows = job->plan.rows;
 	r->chunk_rows = job->plan.chunk_rows;
 	r->nchunks = job->plan.nchunks;
@@ -225,8 +225,7 @@ static int check_same(struct shmx__job *job, const char *spec,
 {
 	const struct shmx_kernel_call *c = &job->call;
 	struct shmx__journal_run now;
-	struct shmx_run_opts o = { .axis = (enum shmx_axis)r->axis,
-				   .chunk_bytes = r->chunk_bytes };
+	struct shmx_run_opts o = { .axis = (enum shmx_axis)r->axis };
 	int rc;
 
 	if (c->kind != SHMX_KERNEL_MAP || c->out_dtype != c->in[0].dtype ||

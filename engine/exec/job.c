@@ -187,6 +187,7 @@ int shmx__job_plan(struct shmx__job *job, uint64_t chunk_bytes, int io,
 		   unsigned queue_depth, struct shmx_error *err)
 {
 	job->plan_row_bytes = plan_row_bytes(job);
+	job->chunk_bytes = chunk_bytes;
 	shmx__plan_make(&job->plan, job->call.rows, job->plan_row_bytes,
 			chunk_bytes);
 	for (unsigned i = 0; i < job->ninputs; i++) {

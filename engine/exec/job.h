@@ -56,6 +56,7 @@ struct shmx__job {
 	struct shmx__input in[SHMX_KERNEL_INPUTS_MAX];
 	struct shmx__plan plan;
 	uint64_t plan_row_bytes;
+	uint64_t chunk_bytes;          /* as planned (0: the default) */
 
 	/* where results go */
 	const struct shmx__sink_ops *sink;
