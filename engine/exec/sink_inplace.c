@@ -53,6 +53,8 @@ static int save(struct shmx__sink_state *s, uint64_t chunk, void **out,
 
 	span(job, chunk, &off, &len);
 	*out = (char *)job->out_data + off;
+	if (!job->journal)
+		return 0; /* no bytes to rewrite (rows of no columns) */
 	rc = shmx__journal_save(job->journal, l->lane, l->area, chunk, *out,
 				len, err);
 	l->area ^= 1;
@@ -69,7 +71,7 @@ static int commit(struct shmx__sink_state *s, uint64_t chunk, void *out,
 	span(job, chunk, &off, &len);
 	rc = shmx__journal_sync_target(job->target_fd, job->data_foff + off,
 				       out, len, err);
-	if (!rc)
+	if (!rc && job->journal)
 		rc = shmx__journal_mark(job->journal, chunk, err);
 	if (!rc)
 		shmx__claim_done(s->k, chunk, compute_ns);

@@ -159,7 +159,7 @@ class Results(Journal):
         spec, path = self.spec("r"), self.shm_path("r")
         for op, refs in self.OPS:
             for dt, ref in refs.items():
-                for shape in ("0", "1", "7x3", "1009x3"):
+                for shape in ("0", "1", "7x3", "1009x3", "5x0"):
                     for j in ("1", "2", "3", "64"):
                         self.check(op, dt, shape, j, spec, path, ref)
         os.unlink(path)
