@@ -240,8 +240,12 @@ static int header_valid(struct header *h)
 	       h->run.op[SHMX__JOURNAL_OP_MAX - 1] == '\0';
 }
 
-/* Header A, synced, then B, synced: a crash tears at most one. */
-static int headers_write(struct shmx__journal *j, struct shmx_error *err)
+/* Header A, then B, each synced when `synced`: a crash tears at most
+ * one.  A new journal's are not synced here: nothing depends on them
+ * before the first chunk's save, whose sync makes them durable with it
+ * (and a journal with no whole header is one whose run changed nothing). */
+static int headers_write(struct shmx__journal *j, int synced,
+			 struct shmx_error *err)
 {
 	char page[HDR_BYTES] = { 0 };
 	int rc = 0;
@@ -251,7 +255,8 @@ static int headers_write(struct shmx__journal *j, struct shmx_error *err)
 		rc = write_at(j->fd, page, HDR_BYTES, i * HDR_BYTES);
 		if (rc)
 			return fail_io(err, rc, j, "write its header");
-		rc = shmx__journal_sync(j, err);
+		if (synced)
+			rc = shmx__journal_sync(j, err);
 	}
 	return rc;
 }
@@ -385,7 +390,7 @@ int shmx__journal_create(const struct shmx_target *t,
 	if (!rc)
 		rc = size_file(j, file_bytes(j, run->lanes), err);
 	if (!rc)
-		rc = headers_write(j, err);
+		rc = headers_write(j, 0, err);
 	if (!rc && !(rc = move_into_place(tmp, j, err)))
 		moved = 1;
 	if (!rc)
@@ -561,7 +566,7 @@ int shmx__journal_renew(struct shmx__journal *j, unsigned lanes,
 			j->run.lanes = lanes;
 	}
 	j->epoch++;
-	return rc ? rc : headers_write(j, err);
+	return rc ? rc : headers_write(j, 1, err);
 }
 
 /* ---- the refusal ------------------------------------------------------- */

@@ -78,8 +78,9 @@ int shmx__journal_path(const struct shmx_target *t, char *path, size_t len);
  * another header from the right one). */
 uint64_t shmx__journal_sum(const void *p, uint64_t len, uint64_t seed);
 
-/* Create t's journal for run (O_EXCL), sized and durable, directory
- * included, before any chunk is touched.  -EEXIST when one exists. */
+/* Create t's journal for run, sized, under its name once whole, its name
+ * durable (the directory synced); its bytes become durable with the first
+ * save.  SHMX_EINTERRUPTED when one exists. */
 int shmx__journal_create(const struct shmx_target *t,
 			 const struct shmx__journal_run *run,
 			 struct shmx__journal *j, struct shmx_error *err);
