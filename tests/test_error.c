@@ -29,6 +29,7 @@ static const struct {
 	{ SHMX_EFAULT, 0, "injected fault" },
 	{ SHMX_ECSV, 1, "malformed CSV" },
 	{ SHMX_EEXPR, 1, "bad expression" },
+	{ SHMX_EINTERRUPTED, 0, "an interrupted --in-place run must be resumed" },
 };
 
 Test(error, shmx_codes_keep_their_numbers)
@@ -49,6 +50,7 @@ Test(error, shmx_codes_keep_their_numbers)
 	cr_expect_eq(SHMX_EFAULT, -1013);
 	cr_expect_eq(SHMX_ECSV, -1014);
 	cr_expect_eq(SHMX_EEXPR, -1015);
+	cr_expect_eq(SHMX_EINTERRUPTED, -1016);
 }
 
 Test(error, every_shmx_code_has_its_description_and_class)

@@ -114,4 +114,6 @@ int cmd_cat(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
+int cmd_resume(int argc, char **argv);
+
 #endif

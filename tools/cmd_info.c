@@ -13,7 +13,8 @@ static const char help[] =
 	"usage: shmx info TARGET...\n"
 	"\n"
 	"Prints name, path, dtype, shape, bytes, owner, mode and age, and the\n"
-	"column names a CSV's header gave (shmx load).\n";
+	"column names a CSV's header gave (shmx load), and an --in-place run that\n"
+	"was interrupted (finish it with shmx resume).\n";
 
 /* The column names kept in the header (shmx/npy.h), if any. */
 static void show_columns(const char *path)
@@ -29,6 +30,18 @@ static void show_columns(const char *path)
 	close(fd);
 	if (n > 0 && shmx_npy_columns(hdr, (size_t)n, cols, sizeof(cols)))
 		printf("columns: %s\n", cols);
+}
+
+/* An --in-place run that was interrupted (shmx/journal.h). */
+static void show_interrupted(const char *spec)
+{
+	struct shmx_interrupted in;
+
+	if (shmx_interrupted(spec, &in, NULL) == 1)
+		printf("state: interrupted --in-place run (%s, %llu of %llu "
+		       "chunks done): finish it with 'shmx resume %s'\n",
+		       in.op[0] ? in.op : "?", (unsigned long long)in.done,
+		       (unsigned long long)in.chunks, spec);
 }
 
 void cli_format_age(time_t mtime, char *buf, size_t len)
@@ -83,6 +96,7 @@ static int show(const char *spec)
 	       (unsigned)e.owner, (unsigned)e.mode);
 	printf("age:   %s\n", age);
 	show_columns(t.path);
+	show_interrupted(spec);
 	return EXIT_OK;
 }
 

@@ -8,7 +8,8 @@ static const char help[] =
 	"usage: shmx ls [--all]\n"
 	"\n"
 	"Lists the NPY arrays in the shm directory (/dev/shm, or $SHMX_SHM_DIR):\n"
-	"name, dtype, shape, size and age.\n"
+	"name, dtype, shape, size and age; \"(interrupted)\" after an array whose\n"
+	"--in-place run was interrupted (finish it with shmx resume).\n"
 	"  -a, --all   also list temporaries of running or dead shmx runs and\n"
 	"              entries that are not arrays\n";
 
@@ -25,6 +26,17 @@ static void print_header(struct ls_ctx *c)
 		return;
 	printf("%-32s %-5s %-16s %14s %6s\n", "NAME", "DTYPE", "SHAPE", "BYTES",
 	       "AGE");
+}
+
+/* "  (interrupted)" for an array with an interrupted --in-place run. */
+static const char *interrupted(const char *name)
+{
+	char spec[300];
+
+	if (!shmx_shm_name_valid(name))
+		return "";
+	snprintf(spec, sizeof(spec), "shm://%s", name);
+	return shmx_interrupted(spec, NULL, NULL) == 1 ? "  (interrupted)" : "";
 }
 
 static int print_entry(const struct shmx_entry *e, void *ctx)
@@ -47,7 +59,7 @@ static int print_entry(const struct shmx_entry *e, void *ctx)
 	       age,
 	       e->is_temporary ? (e->creator_alive ? "  (temporary)"
 						   : "  (stale temporary)")
-			       : "");
+			       : interrupted(e->name));
 	return 0;
 }
 

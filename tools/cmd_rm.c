@@ -18,6 +18,23 @@ static const char help[] =
 	"  -f, --force  no error for targets that do not exist\n"
 	"  --stale      remove the temporaries of shmx runs that no longer run\n";
 
+/* An array with an interrupted --in-place run is not removed: its journal
+ * would be left without it (shmx/journal.h). */
+static int interrupted(const char *spec, struct shmx_error *err)
+{
+	struct shmx_interrupted in;
+
+	if (shmx_interrupted(spec, &in, NULL) != 1)
+		return 0;
+	err->code = SHMX_EINTERRUPTED;
+	snprintf(err->msg, sizeof(err->msg), "%s: an --in-place run was "
+		 "interrupted (%.64s, %llu of %llu chunks done): finish it with "
+		 "'shmx resume %s'", spec, in.op[0] ? in.op : "?",
+		 (unsigned long long)in.done, (unsigned long long)in.chunks,
+		 spec);
+	return 1;
+}
+
 static int remove_one(const char *spec, int force)
 {
 	struct shmx_error err = { 0 };
@@ -26,6 +43,8 @@ static int remove_one(const char *spec, int force)
 	int rc;
 
 	if (shmx_target_parse(spec, &t, &err))
+		return cli_error(&err);
+	if (interrupted(spec, &err))
 		return cli_error(&err);
 	rc = shmx_describe(t.path, &e, &err);
 	if (rc == -ENOENT && force)

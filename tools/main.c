@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, "the arrays in the shm directory" },
 	{ "rm", cmd_rm, "remove arrays (and stale temporaries)" },
 	{ "cat", cmd_cat, "print values as text, one row per line" },
+	{ "resume", cmd_resume, "finish an interrupted --in-place run" },
 };
 
 static void usage(FILE *f)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -118,6 +120,84 @@ bool shmx__fault_hit(const char *site)
 	return hit;
 }
 
+/* The mirror's path DIR/name, or 0 when SHMX_POWERLOSS is not set. */
+static int mirror_path(const char *name, char *buf, size_t len)
+{
+	const char *dir = getenv("SHMX_POWERLOSS");
+
+	if (!dir || !*dir)
+		return 0;
+	return snprintf(buf, len, "%s/%s", dir, name) < (int)len;
+}
+
+/* Serialise the processes of a run (workers sync at once). */
+static int mirror_lock(void)
+{
+	char path[4096];
+	int fd;
+
+	if (!mirror_path("lock", path, sizeof(path)))
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
+	return fd;
+}
+
+static void mirror_copy(int from, int to, uint64_t off, uint64_t len)
+{
+	char buf[65536];
+
+	while (len) {
+		size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		ssize_t r = pread(from, buf, n, (off_t)off);
+
+		if (r <= 0 || pwrite(to, buf, (size_t)r, (off_t)off) != r)
+			return;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+}
+
+void shmx__fault_synced(const char *name, int fd, uint64_t off, uint64_t len)
+{
+	char path[4096];
+	struct stat st;
+	int lock, to, saved = errno;
+
+	if (!mirror_path(name, path, sizeof(path)) || fstat(fd, &st) < 0)
+		return;
+	lock = mirror_lock();
+	to = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (to >= 0) {
+		if (len == UINT64_MAX) { /* the whole file, at its size */
+			off = 0;
+			len = (uint64_t)st.st_size;
+			if (ftruncate(to, st.st_size) < 0)
+				len = 0;
+		}
+		mirror_copy(fd, to, off, len);
+		close(to);
+	}
+	if (lock >= 0)
+		close(lock);
+	errno = saved;
+}
+
+void shmx__fault_removed(const char *name)
+{
+	char path[4096];
+	int lock, saved = errno;
+
+	if (!mirror_path(name, path, sizeof(path)))
+		return;
+	lock = mirror_lock();
+	unlink(path);
+	if (lock >= 0)
+		close(lock);
+	errno = saved;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -165,6 +245,19 @@ bool shmx__fault_arg(const char *site, uint64_t *n, bool *persist)
 
 void shmx__fault_storm(void)
 {
+}
+
+void shmx__fault_synced(const char *name, int fd, uint64_t off, uint64_t len)
+{
+	(void)name;
+	(void)fd;
+	(void)off;
+	(void)len;
+}
+
+void shmx__fault_removed(const char *name)
+{
+	(void)name;
 }
 
 #endif

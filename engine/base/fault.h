@@ -59,6 +59,12 @@
  *                   pwrite instead): -ENOSYS
  *   uring-register  registering a stream's buffers (io/setup.c): -ENOMEM,
  *                   plain buffers instead
+ *   journal-open    creating an --in-place run's journal (store/journal.c):
+ *                   EMFILE
+ *   journal-write   every write of the journal: headers, saved rows, done
+ *                   marks: EIO
+ *   journal-sync    every fsync of the journal or of its directory: EIO
+ *   target-sync     every msync of an --in-place target's rows: EIO
  *
  * The sites read with shmx__fault_arg:
  *
@@ -91,6 +97,14 @@
  * made to fail (read at each such call), so that a sweep can tell a failed
  * Nth call from a run that has no Nth call.  Only shmx__fault_hit's sites
  * log.
+ *
+ * SHMX_POWERLOSS=DIR mirrors what the disk is sure to hold: after each
+ * sync of an --in-place run (store/journal.c) the synced bytes are copied
+ * to DIR/journal or DIR/target (under a lock on DIR/lock), and DIR/journal
+ * is removed once the journal's unlink is synced.  A test that kills the
+ * run and puts those files in place of the real ones has the state a power
+ * loss at that moment could leave (the test seeds DIR/target with the
+ * original).
  *
  * SHMX_SIGNAL_STORM=USEC arms an interval timer whose no-op SIGALRM
  * handler has no SA_RESTART, so every blocking call sees EINTR every USEC
@@ -125,6 +139,11 @@ struct shmx__fault_code {
  * *persist (if not NULL) its :persist; 0 when none is. */
 int shmx__fault_code(const struct shmx__fault_code *t, size_t n,
 		     uint64_t *at, bool *persist);
+
+/* SHMX_POWERLOSS: bytes [off, off + len) of fd (len UINT64_MAX: all of
+ * it) are now durable: copy them to the mirror `name`; `name` is gone. */
+void shmx__fault_synced(const char *name, int fd, uint64_t off, uint64_t len);
+void shmx__fault_removed(const char *name);
 
 /* Start the SHMX_SIGNAL_STORM timer in this process, if asked for.  Timers
  * are not inherited across fork: workers call this again. */

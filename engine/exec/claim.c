@@ -117,6 +117,20 @@ int shmx__claim(struct shmx__claimer *k, uint64_t *chunk)
 	return 0;
 }
 
+unsigned shmx__claimer_lane(const struct shmx__claimer *k)
+{
+	return k->me->lane;
+}
+
+void shmx__ctl_preset(struct shmx__ctl *c, const uint8_t *done)
+{
+	for (uint64_t i = 0; i < c->nchunks; i++)
+		if (done[i]) {
+			atomic_store(&c->state[i], SHMX__STATE_DONE);
+			atomic_fetch_add(&c->h->done, 1);
+		}
+}
+
 void shmx__claim_done(struct shmx__claimer *k, uint64_t chunk,
 		      uint64_t compute_ns)
 {

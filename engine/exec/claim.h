@@ -105,7 +105,8 @@ struct shmx__ctl_slot {
 	uint64_t current;  /* chunk + 1 being computed (plain loop), or 0 */
 	uint64_t bus_addr; /* where that SIGBUS hit */
 	int32_t reaped;    /* by the parent: its pid is no longer ours */
-	char pad[4];
+	uint32_t lane;     /* by the parent: the first worker's index, which
+			      its replacements inherit (journal lanes) */
 };
 
 _Static_assert(sizeof(struct shmx__ctl_header) == 64,
@@ -169,6 +170,11 @@ void shmx__claimer_init(struct shmx__claimer *k, struct shmx__ctl *c,
  * left.  A claimed chunk is this worker's until claim_done; if the worker
  * dies first, the parent frees it for a replacement. */
 int shmx__claim(struct shmx__claimer *k, uint64_t *chunk);
+/* This worker's lane: its slot's index, or the dead worker's it replaced. */
+unsigned shmx__claimer_lane(const struct shmx__claimer *k);
+/* In the parent, before fork: chunks done[i] != 0 are DONE already (a
+ * resumed run). */
+void shmx__ctl_preset(struct shmx__ctl *c, const uint8_t *done);
 /* The chunk's output is complete (compute_ns: time spent computing it). */
 void shmx__claim_done(struct shmx__claimer *k, uint64_t chunk,
 		      uint64_t compute_ns);

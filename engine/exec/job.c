@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/internal.h"
+#include "store/journal.h"
 #include "store/output.h"
 #include "exec/io_choice.h"
 #include "exec/job.h"
@@ -19,6 +20,7 @@ void shmx__job_init(struct shmx__job *job, const char *what)
 	job->what = what;
 	job->perf.ctl_fd = job->perf.ack_fd = -1;
 	job->write_fd = -1;
+	job->target_fd = -1;
 	job->call.size = sizeof(job->call);
 }
 
@@ -123,7 +125,8 @@ int shmx__job_inputs(struct shmx__job *job, const char *const *sources,
 	o.writable = writable;
 	for (unsigned i = 0; i < n; i++) {
 		job->in[i].spec = sources[i];
-		rc = shmx_array_open(sources[i], &o, &job->in[i].array, err);
+		rc = shmx__array_open(sources[i], &o, job->resuming,
+				      &job->in[i].array, err);
 		if (rc)
 			return rc;
 		job->ninputs = job->call.ninputs = i + 1;
@@ -185,6 +188,7 @@ int shmx__job_plan(struct shmx__job *job, uint64_t chunk_bytes, int io,
 		   unsigned queue_depth, struct shmx_error *err)
 {
 	job->plan_row_bytes = plan_row_bytes(job);
+	job->chunk_bytes = chunk_bytes;
 	shmx__plan_make(&job->plan, job->call.rows, job->plan_row_bytes,
 			chunk_bytes);
 	shmx__job_range(job, 0, job->plan.nchunks);
@@ -288,7 +292,11 @@ int shmx__job_sink(struct shmx__job *job, const char *output,
 	if (rc)
 		return rc;
 	if (in_place) {
+		job->sink = &shmx__sink_inplace;
+		job->in_place = 1;
 		job->out_data = shmx_array_data_mut(job->in[0].array);
+		job->target_fd = shmx_array_fd(job->in[0].array);
+		job->data_foff = shmx_array_data_offset(job->in[0].array);
 		return 0;
 	}
 	if (!output)
@@ -388,6 +396,8 @@ static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
 		.bytes_per_row = job->plan_row_bytes,
 		.first = job->first,
 		.end = job->end,
+		.done = job->done,
+		.retry = job->journal ? shmx__inplace_retry : NULL,
 	};
 	int rc;
 
@@ -466,11 +476,14 @@ int shmx__job_compute(struct shmx__job *job, const struct shmx_run_opts *o,
 		.input = input,
 		.perf = job->perf.ctl_fd >= 0 ? &job->perf : NULL,
 	};
-	int rc;
+	int rc = job->in_place ? shmx__inplace_begin(job, o, po.workers, err) : 0;
 
 	job->t_compute0 = shmx__now();
-	rc = compute(job, &po, &job->rep, err);
+	if (!rc)
+		rc = compute(job, &po, &job->rep, err);
 	job->t_compute1 = shmx__now();
+	if (job->in_place)
+		rc = shmx__inplace_end(job, rc, err);
 	return rc;
 }
 
@@ -520,6 +533,7 @@ void shmx__job_close(struct shmx__job *job)
 {
 	shmx__perf_ctl_close(&job->perf);
 	shmx__pool_report_free(&job->rep);
+	shmx__inplace_close(job);
 	shmx_output_discard(job->out);
 	if (job->anon)
 		munmap(job->anon, job->anon_len);

@@ -59,6 +59,8 @@ struct shmx__job {
 	uint64_t first, end;           /* the chunks this process runs:
 					* all of them, unless shmx__job_range */
 
+	uint64_t chunk_bytes;          /* as planned (0: the default) */
+
 	/* where results go */
 	const struct shmx__sink_ops *sink;
 	struct shmx_output *out;       /* a new target, or NULL */
@@ -78,6 +80,15 @@ struct shmx__job {
 
 	struct shmx__pool_report rep;  /* shmx__job_compute's */
 	double t_compute0, t_compute1; /* when it began and ended */
+
+	/* --in-place: the input rewritten under an undo journal (inplace.c) */
+	int in_place;
+	int resuming;                  /* shmx_resume: open past the journal */
+	struct shmx__journal *journal; /* NULL until the run has one */
+	uint8_t *done;                 /* resumed: chunks done before, or NULL */
+	int target_fd;                 /* the input's, for its syncs */
+	uint64_t data_foff;            /* its data's offset in the file */
+	char op_buf[512];              /* resumed: the op, as the journal has it */
 
 	struct shmx__perf_ctl perf;    /* fds -1 without --perf-ctl */
 	struct shmx_error quiet;       /* errors when the caller takes none */
@@ -164,6 +175,18 @@ unsigned shmx__job_workers(const struct shmx__job *job, unsigned asked);
 void shmx__job_result(struct shmx__job *job, struct shmx_result *res);
 /* Close what the job holds; discards an unpublished output. */
 void shmx__job_close(struct shmx__job *job);
+
+/* --in-place (inplace.c): before the pool, the journal (or none for an
+ * empty array); after it, rc the pool's result: on success the journal
+ * goes; on failure the rows in progress are rolled back, and the journal
+ * goes too when no chunk was done (the message then says the input is
+ * unchanged) or stays for shmx resume (the message says so). */
+int shmx__inplace_begin(struct shmx__job *job, const struct shmx_run_opts *o,
+			unsigned lanes, struct shmx_error *err);
+int shmx__inplace_end(struct shmx__job *job, int rc, struct shmx_error *err);
+/* The pool's retry hook: roll a dead worker's rows back (pool.h). */
+int shmx__inplace_retry(void *ctx, unsigned lane, struct shmx_error *err);
+void shmx__inplace_close(struct shmx__job *job);
 
 /* A pool worker (ctx: the job): claims chunks, reads their rows from
  * every source, runs the kernel into the sink (worker.c). */

@@ -142,11 +142,12 @@ struct sup {
 	pid_t parent;
 };
 
-static int spawn(struct sup *s, struct shmx_error *err)
+static int spawn(struct sup *s, unsigned lane, struct shmx_error *err)
 {
 	struct shmx__ctl_slot *me = &s->c.w[s->used];
 	pid_t pid;
 
+	me->lane = lane;
 	if (shmx__fault_hit("fork")) {
 		pid = -1;
 		errno = EAGAIN;
@@ -238,8 +239,14 @@ static int on_death(struct sup *s, struct shmx__ctl_slot *w, int status,
 				  "%s: worker %d %s %s (retries used up: "
 				  "--retries %u)",
 				  s->o->what, w->pid, how, rows, s->o->retries);
+	if (s->t->retry) {
+		int rc = s->t->retry(s->t->ctx, w->lane, err);
+
+		if (rc)
+			return rc;
+	}
 	shmx__ctl_release(&s->c, w->pid);
-	return spawn(s, err);
+	return spawn(s, w->lane, err);
 }
 
 /* Reap whichever of our workers has exited.  Each by its pid, never
@@ -318,7 +325,7 @@ static int start(struct sup *s, struct shmx_error *err)
 	int rc = 0;
 
 	for (unsigned i = 0; !rc && i < s->o->workers; i++)
-		rc = spawn(s, err);
+		rc = spawn(s, i, err);
 	if (!rc)
 		rc = shmx__perf_enable(s->o->perf, err);
 	shmx__perf_gate_open(&s->c.h->gate);
@@ -406,6 +413,9 @@ int shmx__pool_run(const struct shmx__pool_task *t,
 				  o->what, strerror(-rc));
 	if (t->end)
 		shmx__ctl_range(&s.c, t->first, t->end);
+
+	if (t->done)
+		shmx__ctl_preset(&s.c, t->done);
 	shmx__claim_fault_parse(&s.fault);
 	shmx__fault_storm();
 	shmx__perf_gate_init(&s.c.h->gate, o->perf);

@@ -48,6 +48,14 @@ struct shmx__pool_task {
 	/* The chunks to run, [first, end): end 0 means every chunk of the
 	 * plan (a split run gives each process a range: shmx/part.h). */
 	uint64_t first, end;
+
+	/* NULL, or nchunks flags: chunks already done (a resumed run) */
+	const uint8_t *done;
+	/* NULL, or called in the parent after a worker of `lane` died and
+	 * before its chunks are freed for its replacement (which takes the
+	 * same lane): an --in-place run rolls its rows back there.  0, or
+	 * an error that fails the run. */
+	int (*retry)(void *ctx, unsigned lane, struct shmx_error *err);
 };
 
 struct shmx__pool_opts {

@@ -95,7 +95,8 @@ int shmx__run_plan(struct shmx__job *job, const struct shmx_run_opts *o,
 	if (!rc)
 		rc = check_io(o, err);
 	if (!rc)
-		rc = shmx__job_plan(job, o->chunk_bytes,
+		rc = shmx__job_plan(job, o->chunk_bytes || !o->in_place
+					 ? o->chunk_bytes : SHMX__CHUNK_INPLACE,
 				    o->in_place ? SHMX_IO_MMAP : o->io,
 				    o->queue_depth, err);
 	return rc;

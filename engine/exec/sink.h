@@ -12,11 +12,14 @@
  *
  *   shmx__sink_rows     output rows written through a mapping: a new
  *                       target (each worker reserves and populates the
- *                       rows it is about to write), the input itself
- *                       (--in-place), or an in-memory result
+ *                       rows it is about to write), or an in-memory
+ *                       result
  *   shmx__sink_write    a map's rows into a file on a disk, through the
  *                       worker's own io_uring + O_DIRECT writer
  *                       (io/writer.h), for outputs larger than memory
+ *   shmx__sink_inplace  the input's own rows (--in-place), each chunk's
+ *                       original bytes saved to the journal first
+ *                       (exec/sink_inplace.c)
  *   shmx__sink_partial  a reduction's partial slot per chunk, which the
  *                       parent merges in chunk order after the run
  *
@@ -30,6 +33,7 @@
 #include "exec/pool.h"
 
 struct shmx__job;
+struct shmx__journal;
 
 struct shmx__sink_figures {
 	uint64_t wait_ns, bytes; /* blocked waiting for writes; bytes written */
@@ -57,6 +61,7 @@ struct shmx__sink_ops {
 };
 
 extern const struct shmx__sink_ops shmx__sink_rows;
+extern const struct shmx__sink_ops shmx__sink_inplace;
 extern const struct shmx__sink_ops shmx__sink_write;
 extern const struct shmx__sink_ops shmx__sink_partial;
 

@@ -8,7 +8,7 @@
  *                  tmpfs is ENOSPC here and never a SIGBUS later, and the
  *                  pages are made on every CPU at once
  *   memory         the worker populates them (one call, not a fault a page)
- *   in place       nothing: they are the input's own rows
+ * (--in-place has its own sink, exec/sink_inplace.c.)
  * shmx__sink_partial: chunk c's slot is partials + c x slot_bytes, zeroed
  * when the run began; slots are whole cache lines, so no two chunks share
  * one.

@@ -23,6 +23,7 @@
 #include "shmx/npy.h"
 #include "base/fault.h"
 #include "base/internal.h"
+#include "store/journal.h"
 
 struct shmx_array {
 	struct shmx_target target;
@@ -158,6 +159,13 @@ static int map_all(struct shmx_array *a, struct shmx_error *err)
 int shmx_array_open(const char *spec, const struct shmx_open_opts *opts,
 		    struct shmx_array **out, struct shmx_error *err)
 {
+	return shmx__array_open(spec, opts, 0, out, err);
+}
+
+int shmx__array_open(const char *spec, const struct shmx_open_opts *opts,
+		     int journaled, struct shmx_array **out,
+		     struct shmx_error *err)
+{
 	static const struct shmx_open_opts defaults;
 	const struct shmx_open_opts *o = opts ? opts : &defaults;
 	struct shmx_array *a;
@@ -170,6 +178,8 @@ int shmx_array_open(const char *spec, const struct shmx_open_opts *opts,
 	a->fd = -1;
 	a->writable = o->writable;
 	rc = shmx_target_parse(spec, &a->target, err);
+	if (!rc && !journaled) /* an interrupted --in-place run: resume it */
+		rc = shmx__journal_refuse(&a->target, err);
 	if (!rc)
 		rc = open_regular(a, o->writable, err);
 	if (!rc)

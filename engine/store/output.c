@@ -31,6 +31,7 @@
 #include "shmx/catalog.h"
 #include "shmx/npy.h"
 #include "base/fault.h"
+#include "store/journal.h"
 #include "store/output.h"
 #include "store/temporary.h"
 #include "base/internal.h"
@@ -197,6 +198,8 @@ int shmx__output_create(const char *spec, enum shmx_dtype t,
 	rc = shmx_target_parse(spec, &o->target, err);
 	if (!rc && shmx_shape_bytes(s, t, &bytes) < 0)
 		rc = shmx__fail(err, SHMX_ESHAPE, "%s: shape overflows", spec);
+	if (!rc) /* an interrupted --in-place run first: resume it */
+		rc = shmx__journal_refuse(&o->target, err);
 	if (!rc)
 		rc = check_target(o, spec, err);
 	if (!rc) {

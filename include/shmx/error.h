@@ -29,7 +29,8 @@
 	X(TRUNCATED, -1012, 0, "input changed size during the run")        \
 	X(FAULT, -1013, 0, "injected fault")                               \
 	X(CSV, -1014, 1, "malformed CSV")                                  \
-	X(EXPR, -1015, 1, "bad expression")
+	X(EXPR, -1015, 1, "bad expression")                              \
+	X(INTERRUPTED, -1016, 0, "an interrupted --in-place run must be resumed")
 
 enum shmx_errcode {
 #define SHMX__ERRENUM(name, val, input, desc) SHMX_E##name = (val),

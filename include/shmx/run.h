@@ -59,7 +59,9 @@ struct shmx_run_opts {
 	uint64_t chunk_bytes; /* 0: the default (4 MiB) */
 	unsigned retries;     /* worker deaths survived (SHMX_RUN_OPTS_INIT:
 				 1); past that the run fails */
-	int in_place;         /* rewrite the input (maps that keep the dtype) */
+	int in_place;         /* rewrite the input (maps that keep the dtype),
+				 crash-safe (shmx/journal.h); chunk_bytes 0
+				 is 64 MiB then */
 	int progress;         /* progress bar on stderr */
 	int want_stats;       /* fill result.stats */
 	/* "CTL[,ACK]": the FIFOs of `perf stat --control fifo:CTL[,ACK]`;
@@ -89,7 +91,8 @@ struct shmx_result {
 /* Run op over source (opts NULL: the defaults).  0, or a negative code
  * with err filled; on failure nothing is published, no temporary is
  * left, the input is untouched (except --in-place, which rewrites chunks
- * as they complete). */
+ * under a journal: a failed run leaves the input as it was, or
+ * interrupted for shmx_resume, shmx/journal.h). */
 SHMX_API int shmx_run(const char *op, const char *source,
 		      const struct shmx_run_opts *opts,
 		      struct shmx_result *result, struct shmx_error *err);

@@ -21,6 +21,8 @@
 #include "kernel.h"
 #include "run.h"
 #include "part.h"
+
+#include "journal.h"
 #include "csv.h"
 #include "eval.h"
 
