@@ -299,6 +299,29 @@ int shmx__job_sink(struct shmx__job *job, const char *output,
 
 /* ---- running it ------------------------------------------------------ */
 
+/* Streamed inputs without --queue-depth keep the bytes in flight the
+ * disk needs (io/stream.h), shared out among the workers and the inputs
+ * (each worker reads every input's chunk). */
+static void stream_depths(struct shmx__job *job, unsigned workers)
+{
+	uint64_t rows = job->plan.chunk_rows < job->plan.rows
+				? job->plan.chunk_rows : job->plan.rows;
+	uint64_t chunk = 0;
+	unsigned d;
+
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].source == &shmx__source_stream &&
+		    !job->in[i].queue_depth)
+			chunk += rows * job->in[i].row_bytes;
+	if (!chunk)
+		return;
+	d = shmx__stream_default_depth(workers, chunk, job->plan.nchunks);
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].source == &shmx__source_stream &&
+		    !job->in[i].queue_depth)
+			job->in[i].queue_depth = d;
+}
+
 static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
 		   struct shmx__pool_report *rep, struct shmx_error *err)
 {
@@ -371,6 +394,11 @@ static void fill_stats(const struct shmx__job *job,
 	rep->w = NULL;
 	snprintf(st->io, sizeof(st->io), "%s",
 		 !job->ninputs ? "" : streamed(job) ? "stream" : "mmap");
+	st->queue_depth = 0;
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].source == &shmx__source_stream &&
+		    job->in[i].queue_depth > st->queue_depth)
+			st->queue_depth = job->in[i].queue_depth;
 	fill_notes(job, st);
 }
 
@@ -388,8 +416,12 @@ int shmx__job_execute(struct shmx__job *job, const struct shmx_run_opts *o,
 	};
 	struct shmx__pool_report rep = { 0 };
 	int want_stats = o->want_stats && st;
-	double t1 = shmx__now(), t2, t3;
-	int rc = compute(job, &po, &rep, err);
+	double t1, t2, t3;
+	int rc;
+
+	stream_depths(job, po.workers);
+	t1 = shmx__now();
+	rc = compute(job, &po, &rep, err);
 
 	t2 = shmx__now();
 	if (!rc)

@@ -561,6 +561,18 @@ fail:
 	return rc;
 }
 
+unsigned shmx__stream_default_depth(unsigned workers, uint64_t chunk_bytes,
+				    uint64_t nchunks)
+{
+	uint64_t budget = SHMX__STREAM_INFLIGHT_ALL / (workers ? workers : 1);
+	uint64_t d = min_u64(budget, SHMX__STREAM_INFLIGHT) /
+		     (chunk_bytes ? chunk_bytes : 1);
+
+	d = d < 2 ? 2 : min_u64(d, SHMX__STREAM_DEPTH_MAX);
+	d = min_u64(d, nchunks);
+	return d ? (unsigned)d : 1;
+}
+
 /* ---- submit, wait, release ------------------------------------------ */
 
 int shmx__stream_submit(struct shmx__stream *s, uint64_t chunk)
