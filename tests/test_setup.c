@@ -422,6 +422,71 @@ Test(setup, registered_buffers_take_a_fixed_read)
 	close(fd);
 }
 
+Test(setup, lazily_registered_buffers_are_pinned_one_at_a_time_and_take_a_fixed_read)
+{
+	int fd = disk_file();
+	struct shmx__io io;
+	struct io_uring_sqe *sqe;
+	uint64_t tag;
+	int res, rc;
+
+	shmx__io_init(&io);
+	ring_or_skip(&io, 2);
+	cr_assert_eq(shmx__io_bufs_alloc(&io, 2, 4096, 8192), 0);
+	rc = shmx__io_bufs_register_lazy(&io);
+	if (rc == -EINVAL) {
+		shmx__io_close(&io, false);
+		close(fd);
+		skip_test("no sparse buffer tables in this kernel");
+	}
+	cr_assert_eq(rc, 0, "%s", strerror(-rc));
+	cr_assert(io.registered && io.lazy);
+	cr_assert(!io.pinned[0] && !io.pinned[1]);
+	rc = shmx__io_buf_pin(&io, 1);
+	if (rc == -ENOMEM) {
+		shmx__io_close(&io, false);
+		close(fd);
+		skip_test("memlock too low to register 8 KiB");
+	}
+	cr_assert_eq(rc, 0, "%s", strerror(-rc));
+	cr_assert(io.pinned[1] && !io.pinned[0]);
+	cr_assert_eq(shmx__io_buf_pin(&io, 1), 0); /* pinned once */
+	cr_assert(shmx__io_reopen_direct(&io, fd, O_RDONLY, NULL) >= 0);
+	sqe = io_uring_get_sqe(&io.ring);
+	io_uring_prep_read_fixed(sqe, io.direct_fd, io.buf[1], 8192, 4096, 1);
+	io_uring_sqe_set_data64(sqe, 1);
+	cr_assert_eq(io_uring_submit_and_wait(&io.ring, 1), 1);
+	cr_assert(shmx__io_take(&io, &tag, &res));
+	cr_assert_eq(res, 8192, "%s", res < 0 ? strerror(-res) : "short");
+	expect_pattern(io.buf[1], 4096, 8192);
+	/* buffer 0 is not in the table yet: the kernel refuses a fixed read */
+	sqe = io_uring_get_sqe(&io.ring);
+	io_uring_prep_read_fixed(sqe, io.direct_fd, io.buf[0], 4096, 0, 0);
+	io_uring_sqe_set_data64(sqe, 0);
+	cr_assert_eq(io_uring_submit_and_wait(&io.ring, 1), 1);
+	cr_assert(shmx__io_take(&io, &tag, &res));
+	cr_assert_lt(res, 0);
+	shmx__io_close(&io, false);
+	cr_assert_eq(io.registered + io.lazy, 0);
+	close(fd);
+}
+
+Test(setup, lazy_registering_fails_at_its_fault_site)
+{
+	struct shmx__io io;
+
+	need_hooks();
+	shmx__io_init(&io);
+	ring_or_skip(&io, 2);
+	cr_assert_eq(shmx__io_bufs_alloc(&io, 2, 4096, 4096), 0);
+	cr_assert_eq(setenv("SHMX_FAULT", "uring-register:1", 1), 0);
+	cr_assert_eq(shmx__io_bufs_register_lazy(&io), -ENOMEM);
+	unsetenv("SHMX_FAULT");
+	cr_assert_eq(io.registered + io.lazy, 0);
+	cr_assert_eq(shmx__io_buf_pin(&io, 0), -ENOENT); /* plain buffers */
+	shmx__io_close(&io, false);
+}
+
 Test(setup, bufs_register_fails_at_its_fault_sites)
 {
 	static const char *const faults[] = { "uring-register:1", "alloc:1" };

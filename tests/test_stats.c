@@ -245,7 +245,7 @@ Test(stats, the_checker_refuses_what_is_not_json)
 /* ---- the JSON --------------------------------------------------------- */
 
 static const char *const top_fields[] = {
-	"op", "io", "io_note", "workers", "spawned", "deaths", "chunks",
+	"op", "io", "io_note", "queue_depth", "workers", "spawned", "deaths", "chunks",
 	"chunk_rows", "rows", "bytes_in", "bytes_out", "setup", "compute",
 	"merge", "publish", "total", "gb_per_s", "per_worker",
 };

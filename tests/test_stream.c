@@ -520,6 +520,30 @@ Test(stream, a_zero_queue_depth_means_the_default)
 	close(fd);
 }
 
+Test(stream, the_default_depth_keeps_a_budget_of_bytes_in_flight)
+{
+	const uint64_t M = UINT64_C(1) << 20;
+
+	/* 64 MiB a worker, 256 MiB in all */
+	cr_assert_eq(shmx__stream_default_depth(1, 4 * M, 1000), 16);
+	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 1000), 16);
+	cr_assert_eq(shmx__stream_default_depth(4, 4 * M, 1000), 16);
+	cr_assert_eq(shmx__stream_default_depth(8, 4 * M, 1000), 8);
+	cr_assert_eq(shmx__stream_default_depth(2, 1 * M, 1000), 64);
+	cr_assert_eq(shmx__stream_default_depth(2, 3 * M, 1000), 21);
+	/* two inputs' chunks are read together: half the depth */
+	cr_assert_eq(shmx__stream_default_depth(2, 8 * M, 1000), 8);
+	/* at least 2, at most the maximum, never more than the chunks */
+	cr_assert_eq(shmx__stream_default_depth(64, 4 * M, 1000), 2);
+	cr_assert_eq(shmx__stream_default_depth(1, 256 * M, 1000), 2);
+	cr_assert_eq(shmx__stream_default_depth(1, 8, 1000), SHMX__STREAM_DEPTH_MAX);
+	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 3), 3);
+	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 1), 1);
+	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 0), 1);
+	cr_assert_eq(shmx__stream_default_depth(0, 0, 1000), /* no zero divide */
+		     SHMX__STREAM_DEPTH_MAX);
+}
+
 Test(stream, contradictory_options_are_einval_with_a_message)
 {
 	struct cfg c = { .offset = 128, .row_bytes = 8, .rows = 100,

@@ -386,6 +386,29 @@ int shmx__job_sync(struct shmx__job *job, struct shmx_error *err)
 
 /* ---- running it ------------------------------------------------------ */
 
+/* Streamed inputs without --queue-depth keep the bytes in flight the
+ * disk needs (io/stream.h), shared out among the workers and the inputs
+ * (each worker reads every input's chunk). */
+static void stream_depths(struct shmx__job *job, unsigned workers)
+{
+	uint64_t rows = job->plan.chunk_rows < job->plan.rows
+				? job->plan.chunk_rows : job->plan.rows;
+	uint64_t chunk = 0;
+	unsigned d;
+
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].source == &shmx__source_stream &&
+		    !job->in[i].queue_depth)
+			chunk += rows * job->in[i].row_bytes;
+	if (!chunk)
+		return;
+	d = shmx__stream_default_depth(workers, chunk, job->plan.nchunks);
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].source == &shmx__source_stream &&
+		    !job->in[i].queue_depth)
+			job->in[i].queue_depth = d;
+}
+
 static int compute(struct shmx__job *job, const struct shmx__pool_opts *po,
 		   struct shmx__pool_report *rep, struct shmx_error *err)
 {
@@ -462,6 +485,11 @@ static void fill_stats(const struct shmx__job *job,
 	rep->w = NULL;
 	snprintf(st->io, sizeof(st->io), "%s",
 		 !job->ninputs ? "" : streamed(job) ? "stream" : "mmap");
+	st->queue_depth = 0;
+	for (unsigned i = 0; i < job->ninputs; i++)
+		if (job->in[i].source == &shmx__source_stream &&
+		    job->in[i].queue_depth > st->queue_depth)
+			st->queue_depth = job->in[i].queue_depth;
 	fill_notes(job, st);
 }
 
@@ -476,7 +504,10 @@ int shmx__job_compute(struct shmx__job *job, const struct shmx_run_opts *o,
 		.input = input,
 		.perf = job->perf.ctl_fd >= 0 ? &job->perf : NULL,
 	};
-	int rc = job->in_place ? shmx__inplace_begin(job, o, po.workers, err) : 0;
+	int rc;
+
+	stream_depths(job, po.workers);
+	rc = job->in_place ? shmx__inplace_begin(job, o, po.workers, err) : 0;
 
 	job->t_compute0 = shmx__now();
 	if (!rc)

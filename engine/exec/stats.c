@@ -67,6 +67,7 @@ void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
 	put_string(s->io[0] ? s->io : "mmap", f);
 	fputs(",\"io_note\":", f);
 	put_string(s->io_note, f);
+	fprintf(f, ",\"queue_depth\":%u", s->queue_depth);
 	fprintf(f,
 		",\"workers\":%u,\"spawned\":%u,\"deaths\":%u,"
 		"\"chunks\":%llu,\"chunk_rows\":%llu,\"rows\":%llu,"

@@ -124,11 +124,39 @@ int shmx__io_bufs_register(struct shmx__io *io)
 	return rc;
 }
 
+int shmx__io_bufs_register_lazy(struct shmx__io *io)
+{
+	int rc = shmx__fault_hit("uring-register")
+			 ? -ENOMEM
+			 : io_uring_register_buffers_sparse(&io->ring, io->nbufs);
+
+	io->registered = io->lazy = rc == 0;
+	memset(io->pinned, 0, sizeof(io->pinned));
+	return rc;
+}
+
+int shmx__io_buf_pin(struct shmx__io *io, unsigned i)
+{
+	struct iovec iov = { io->buf[i], io->buf_bytes };
+	__u64 tag = 0;
+	int rc;
+
+	if (!io->registered)
+		return -ENOENT;
+	if (!io->lazy || io->pinned[i])
+		return 0;
+	rc = io_uring_register_buffers_update_tag(&io->ring, i, &iov, &tag, 1);
+	if (rc < 0)
+		return rc;
+	io->pinned[i] = true;
+	return 0;
+}
+
 void shmx__io_close(struct shmx__io *io, bool leak_bufs)
 {
 	if (io->uring)
 		io_uring_queue_exit(&io->ring);
-	io->uring = io->registered = 0;
+	io->uring = io->registered = io->lazy = 0;
 	if (io->direct_fd >= 0)
 		close(io->direct_fd);
 	io->direct_fd = -1;

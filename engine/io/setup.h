@@ -10,7 +10,10 @@
  *	  direct_fd  /proc/self/fd/N reopened with O_DIRECT, or -1
  *	  ring       io_uring, set up when `uring` says so
  *	  buf[n]     n buffers of buf_bytes, aligned; pinned in the ring
- *	             (READ_FIXED) when `registered` says so
+ *	             (READ_FIXED) when `registered` says so: all at once
+ *	             (shmx__io_bufs_register), or each just before its
+ *	             first transfer (shmx__io_bufs_register_lazy, then
+ *	             shmx__io_buf_pin: `pinned` says which are in)
  *
  * Every function here only sets things up and says how it went; which
  * fallback that means, and the note that says so, stay with the caller.
@@ -40,12 +43,15 @@
 struct shmx__io {
 	struct io_uring ring;
 	int uring;          /* the ring is set up (shmx__io_ring_init) */
-	int registered;     /* buf[] is registered with it */
+	int registered;     /* buf[] is registered with it (lazily: a table
+			     * whose entries shmx__io_buf_pin fills) */
+	int lazy;           /* registered by shmx__io_bufs_register_lazy */
 	int direct_fd;      /* our O_DIRECT file description, -1 without */
 	pid_t owner;        /* the process that set all this up */
 	unsigned nbufs;
 	size_t buf_bytes;
 	unsigned char *buf[SHMX__IO_BUFS_MAX];
+	bool pinned[SHMX__IO_BUFS_MAX]; /* lazy: buf[i] is in the table */
 };
 
 /* Start an io that has nothing set up yet, owned by this process.  Call
@@ -125,6 +131,23 @@ int shmx__io_bufs_alloc(struct shmx__io *io, unsigned n, size_t align,
  * (io->registered set), or a negative errno; test builds fail it with
  * -ENOMEM at SHMX_FAULT=uring-register. */
 int shmx__io_bufs_register(struct shmx__io *io);
+
+/* Register a table of io->nbufs empty entries, and pin each buffer only
+ * when shmx__io_buf_pin asks, just before its first transfer.  Pinning
+ * faults the buffer's pages in (on this kind of VM the first touch of a
+ * page costs about 1 ms a MiB): all at once, a stream of 32 buffers of 4
+ * MiB starts its first read some 100 ms late; one at a time, the disk
+ * reads into the first buffers while the next are pinned.  0 (io->registered
+ * set), or a negative errno: -EINVAL from a kernel without sparse tables
+ * (5.19), where shmx__io_bufs_register is the fallback; test builds fail it
+ * with -ENOMEM at SHMX_FAULT=uring-register, like shmx__io_bufs_register. */
+int shmx__io_bufs_register_lazy(struct shmx__io *io);
+
+/* Pin buffer i into the lazy table unless it is in already: 0 when a
+ * fixed transfer may use it (also after shmx__io_bufs_register), -ENOENT
+ * when nothing is registered, or the negative errno of the update
+ * (-ENOMEM: over RLIMIT_MEMLOCK; the buffer then stays plain). */
+int shmx__io_buf_pin(struct shmx__io *io, unsigned i);
 
 /* Tear down what is set up: the ring, direct_fd and the buffers, unless
  * leak_bufs (the kernel may still be transferring into or out of them

@@ -269,6 +269,48 @@ static void pread_slot(struct shmx__stream *s, struct slot *sl)
 
 /* ---- io_uring ------------------------------------------------------- */
 
+/* Registered buffers are pinned once, not on every read; the memlock
+ * limit may refuse them (setup.h): plain buffers then. */
+static void registering_failed(struct shmx__stream *s, size_t bytes, int rc)
+{
+	char why[64];
+
+	s->io.registered = 0;
+	s->st.registered_buffers = 0;
+	note(s, "registering %zu KiB: %s%s: plain buffers", bytes >> 10,
+	     strerror(-rc), shmx__io_ring_why(why, sizeof(why), rc));
+}
+
+/* Each buffer is pinned just before its first read (uring_queue), so
+ * that the first reads start while the later buffers are pinned (setup.h:
+ * all at once costs 80 ms before the first read at depth 8, 340 ms at
+ * 32); all at once where the kernel has no sparse table. */
+static void register_buffers(struct shmx__stream *s)
+{
+	int rc = shmx__io_bufs_register_lazy(&s->io);
+
+	if (rc == -EINVAL)
+		rc = shmx__io_bufs_register(&s->io);
+	if (rc)
+		registering_failed(s, s->depth * s->io.buf_bytes, rc);
+	else
+		s->st.registered_buffers = 1;
+}
+
+/* Whether slot i's read may be READ_FIXED: its buffer is registered, now
+ * if not before.  A refused pin (memlock) makes every later read plain. */
+static bool fixed_buffer(struct shmx__stream *s, unsigned i)
+{
+	int rc;
+
+	if (!s->io.registered)
+		return false;
+	rc = shmx__io_buf_pin(&s->io, i);
+	if (rc)
+		registering_failed(s, s->io.buf_bytes, rc);
+	return rc == 0;
+}
+
 static void uring_queue(struct shmx__stream *s, unsigned i)
 {
 	struct slot *sl = &s->slots[i];
@@ -277,7 +319,7 @@ static void uring_queue(struct shmx__stream *s, unsigned i)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->io.ring);
 	unsigned len = (unsigned)min_u64(sl->want - sl->pos, MAX_READ);
 
-	if (s->io.registered)
+	if (fixed_buffer(s, i))
 		io_uring_prep_read_fixed(sqe, s->fd, sl->buf + sl->pos, len,
 					 sl->off + sl->pos, (int)i);
 	else
@@ -476,22 +518,6 @@ static int alloc_slots(struct shmx__stream *s, struct shmx_error *err)
 	return 0;
 }
 
-/* Registered buffers are pinned once, not on every read; the memlock
- * limit may refuse them (setup.h): plain buffers then. */
-static void register_buffers(struct shmx__stream *s)
-{
-	int rc = shmx__io_bufs_register(&s->io);
-	char why[64];
-
-	if (!rc) {
-		s->st.registered_buffers = 1;
-		return;
-	}
-	note(s, "registering %zu KiB: %s%s: plain buffers",
-	     s->depth * s->io.buf_bytes >> 10, strerror(-rc),
-	     shmx__io_ring_why(why, sizeof(why), rc));
-}
-
 int shmx__stream_open(struct shmx__stream **out,
 		      const struct shmx__stream_opts *o,
 		      struct shmx_error *err)
@@ -533,6 +559,18 @@ int shmx__stream_open(struct shmx__stream **out,
 fail:
 	shmx__stream_close(s);
 	return rc;
+}
+
+unsigned shmx__stream_default_depth(unsigned workers, uint64_t chunk_bytes,
+				    uint64_t nchunks)
+{
+	uint64_t budget = SHMX__STREAM_INFLIGHT_ALL / (workers ? workers : 1);
+	uint64_t d = min_u64(budget, SHMX__STREAM_INFLIGHT) /
+		     (chunk_bytes ? chunk_bytes : 1);
+
+	d = d < 2 ? 2 : min_u64(d, SHMX__STREAM_DEPTH_MAX);
+	d = min_u64(d, nchunks);
+	return d ? (unsigned)d : 1;
 }
 
 /* ---- submit, wait, release ------------------------------------------ */

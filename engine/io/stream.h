@@ -35,11 +35,29 @@
 #include "shmx/error.h"
 #include "format/plan.h"
 
-/* Chunk reads in flight (and buffers) when queue_depth is 0: 8 chunks of
- * 4 MiB, 32 MiB a worker, read a cold file faster than 4 on the
- * development VM's disk (perf/README.md, design measurements). */
+/* Chunk reads in flight (and buffers) when queue_depth is 0 and the
+ * caller knows no better (a run asks shmx__stream_default_depth). */
 #define SHMX__STREAM_DEPTH_DEFAULT 8u
 #define SHMX__STREAM_DEPTH_MAX 256u
+
+/* What a disk needs is bytes in flight, whatever the chunk: on the
+ * development VM's disk 2 workers x 16 x 4 MiB (128 MiB) read a cold
+ * file faster than 2 x 8 and as fast as 2 x 32, and as fast as fio with
+ * the same geometry (perf/disk, perf/README.md).  So a worker keeps
+ * SHMX__STREAM_INFLIGHT bytes of chunks in flight, the workers together
+ * at most SHMX__STREAM_INFLIGHT_ALL (the memory bound: depth x chunk
+ * buffers a worker). */
+#define SHMX__STREAM_INFLIGHT (UINT64_C(64) << 20)
+#define SHMX__STREAM_INFLIGHT_ALL (UINT64_C(256) << 20)
+
+/* The queue depth for `workers` workers each reading chunks of
+ * chunk_bytes (all its streamed inputs together) of a plan of nchunks:
+ * min(SHMX__STREAM_INFLIGHT, SHMX__STREAM_INFLIGHT_ALL / workers) /
+ * chunk_bytes, at least 2 (one read in flight while one chunk is
+ * computed), at most SHMX__STREAM_DEPTH_MAX and never more than nchunks
+ * (at least 1). */
+unsigned shmx__stream_default_depth(unsigned workers, uint64_t chunk_bytes,
+				    uint64_t nchunks);
 
 struct shmx__stream;
 

@@ -55,6 +55,7 @@ struct shmx_stats {
 	char io[8];        /* "mmap" or "stream" */
 	char io_note[400]; /* why, and any fallback taken ("" if none) */
 	struct shmx_worker_stats *worker; /* spawned entries */
+	unsigned queue_depth; /* streamed: chunk reads in flight a worker (0: mapped) */
 };
 
 /* One JSON object on one line, then '\n': every field above and per

@@ -111,6 +111,29 @@ class StreamMatchesMmap(DiskTestCase):
         for w in st["per_worker"]:
             self.assertGreaterEqual(w["io_wait"], 0)
 
+    def test_the_default_queue_depth_keeps_64_mib_in_flight_a_worker(self):
+        # 64 MiB of chunks a worker, 256 MiB in all, at least 2, at most the
+        # chunks; --queue-depth as given; --stats says which.  A sparse
+        # 128 MiB file: little to read.
+        path = os.path.join(self.disk, "sparse.npy")
+        rows = (128 << 20) // 80
+        hdr = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64,
+                                        shape=(rows, 10))
+        del hdr
+        small = self.file(np.ones((1000, 10)))  # 80 KB
+        for src, args, depth in ((path, ("--chunk", "4M", "-j", 2), 16),
+                                 (path, ("--chunk", "1M", "-j", 2), 64),
+                                 (path, ("--chunk", "1M", "-j", 8), 32),
+                                 (path, ("--chunk", "64M", "-j", 1), 2),
+                                 (path, ("--chunk", "1M", "--queue-depth", 5), 5),
+                                 (small, ("--chunk", "8k", "-j", 2), 10)):
+            with self.subTest(args=args):
+                r = shmx("run", "max", src, "--io", "stream", "--stats", *args)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(json.loads(r.stderr)["queue_depth"], depth)
+        r = shmx("run", "max", small, "--io", "mmap", "--stats")
+        self.assertEqual(json.loads(r.stderr)["queue_depth"], 0)
+
     def test_peak_memory_is_bounded_for_a_4_gib_file(self):
         # A sparse 4 GiB array: the disk work is small, the memory bound is
         # the same.  Bound: workers x queue depth x chunk + 64 MiB.
