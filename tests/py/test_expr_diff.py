@@ -54,10 +54,19 @@ FUNCS = ("abs sqrt exp expm1 log log1p log2 log10 sin cos tan arcsin arccos "
          "isnan isinf isfinite minimum maximum clip where sum prod mean min "
          "max var std argmin argmax count_nonzero any all nansum nanmean "
          "nanmin nanmax nanvar nanstd").split()
-CASTS = {"float32": np.float32, "float64": np.float64, "int8": np.int8,
-         "int16": np.int16, "int32": np.int32, "int64": np.int64,
-         "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32,
-         "uint64": np.uint64, "bool": np.bool_}
+CAST_TYPES = {"float32": np.float32, "float64": np.float64, "int8": np.int8,
+              "int16": np.int16, "int32": np.int32, "int64": np.int64,
+              "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32,
+              "uint64": np.uint64, "bool": np.bool_}
+
+
+def caster(t):
+    """numpy's cast to t that keeps the shape: np.float64(a) of an array
+    of one element would give a scalar."""
+    return lambda v: t(v) if np.ndim(v) == 0 else np.asarray(v).astype(t)
+
+
+CASTS = {name: caster(t) for name, t in CAST_TYPES.items()}
 NAMESPACE = {**{f: getattr(np, f) for f in FUNCS}, **CASTS,
              "nan": np.nan, "inf": np.inf, "__builtins__": {}}
 
@@ -159,7 +168,7 @@ class Node:
 def ulp_noise(r, k, rng):
     a = np.asarray(r)
     eps = float(np.finfo(a.dtype).eps)
-    return a * (k * eps * rng.uniform(-1, 1, a.shape))
+    return a * (k * eps * rng.sign(a.shape))
 
 
 def retype(r, a):
@@ -184,11 +193,11 @@ def perturb(node, r, vals, rng):
             mag = np.nansum(np.abs(arg.astype(np.float64)), axis=axis)
             if node.text.startswith(("mean", "nanmean")):
                 mag = mag / max(count, 1)
-            d = mag * scale * rng.uniform(-1, 1, np.shape(r))
+            d = mag * scale * rng.sign(np.shape(r))
         else:  # var, std: relative, and the mean's rounding, squared
             m = np.nanmean(arg.astype(np.float64), axis=axis)
             var = np.nanvar(arg.astype(np.float64), axis=axis)
-            dv = (var * scale + (eps * m) ** 2 * 4) * rng.uniform(-1, 1, np.shape(r))
+            dv = (var * scale + (eps * m) ** 2 * 4) * rng.sign(np.shape(r))
             if node.text.startswith(("var", "nanvar")):
                 d = dv
             else:
@@ -207,6 +216,11 @@ class Gen:
     def __init__(self, rng, ins, cols):
         self.r, self.ins, self.cols = rng, ins, cols
 
+    def shape_of(self, cls):
+        rows, cols = self.ins["x"][0].shape
+        return {"M": (rows, cols), "V": (cols,), "R": (rows,), "K": (rows, 1),
+                "S": ()}[cls]
+
     def pick(self, seq):
         return seq[self.r.randrange(len(seq))]
 
@@ -217,6 +231,8 @@ class Gen:
         a = np.asarray(v)
         if a.dtype.kind not in "biuf" or a.dtype == np.float16:
             raise Reject("dtype %s" % a.dtype)
+        if a.shape != self.shape_of(cls):
+            raise AssertionError("%s: shape %s for class %s" % (text, a.shape, cls))
         if a.dtype.kind == "f" and not allow_nan:
             if not np.all(np.isfinite(a)) or (a.size and np.max(np.abs(a)) > BIG):
                 raise Reject("not finite or too large")
@@ -450,7 +466,7 @@ class Gen:
     def g_cast(self, cls, depth, kind):
         a = self.gen(cls, depth - 1, self.pick(["num", "num", "int", "bool"]))
         name = self.pick([c for c in CASTS if kind != "int" or c.startswith(("int", "uint"))])
-        t = np.dtype(CASTS[name])
+        t = np.dtype(CAST_TYPES[name])
         if a.dtype.kind == "f" and t.kind in "iu":
             av = np.trunc(np.asarray(a.v))
             info = np.iinfo(t)
@@ -459,12 +475,16 @@ class Gen:
         return self.call(name, [a], cls, "rel" if t.kind == "f" else None)
 
     def g_bits(self, cls, depth, kind):
-        a, b = self.pair(cls, depth, self.pick(["int", "int", "bool"]))
+        sub = self.pick(["int", "int", "bool"])
+        if self.r.random() < 0.3:
+            a = self.gen(cls, depth - 1, sub)
+            if a.dtype.kind not in "biu":
+                raise Reject("bitwise on floats")
+            return self.node("(~%s)" % a.text, cls, lambda v: ~v, [a])
+        a, b = self.pair(cls, depth, sub)
         for n in (a, b):
             if n.dtype.kind not in "biu":
                 raise Reject("bitwise on floats")
-        if self.r.random() < 0.3:
-            return self.node("(~%s)" % a.text, cls, lambda v: ~v, [a])
         return self.binop(self.pick("&|^"), a, b, cls, None)
 
     def reduction(self, cls, depth, names, arg_kind=None):
@@ -550,12 +570,27 @@ def expression(seed, ins, cols):
     raise AssertionError("seed %d: no well-conditioned expression in 200 tries" % seed)
 
 
+class Signs:
+    """The direction of each perturbation: random, all up or all down."""
+
+    def __init__(self, seed, how):
+        self.g, self.how = np.random.default_rng(seed), how
+
+    def sign(self, shape):
+        """Factors in [-1, -0.5] and [0.5, 1]: unequal, so that even the
+        all-up run moves differences."""
+        size = self.g.uniform(0.5, 1, shape)
+        if self.how:
+            return size * self.how
+        return np.where(self.g.random(shape) < 0.5, -size, size)
+
+
 def stable(node, want, seed):
-    """Whether the perturbed evaluations stay well inside the tolerance."""
-    nr = np.random.default_rng(seed)
-    for _ in range(2):
+    """Whether the perturbed evaluations (two random, all up, all down)
+    stay well inside the tolerance."""
+    for i, how in enumerate((0, 0, 1, -1)):
         try:
-            got = np.asarray(node.ev(nr))
+            got = np.asarray(node.ev(Signs(seed * 4 + i, how)))
         except Reject:
             return False
         if got.shape != want.shape:
