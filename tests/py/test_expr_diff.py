@@ -250,7 +250,7 @@ class Gen:
                 return self.input("m", "M")
             base, lit = self.leaf(cls, "num"), self.literal()
             return self.binop(self.pick(["<", ">"]), base, lit, cls, None)
-        names = "ilhu" if kind == "int" else "xxpbbilhum"
+        names = "ilhu" if kind == "int" else "xxpbbbilhum"
         if cls == "M":
             if kind != "int" and r.random() < 0.15:
                 return self.input("w", "M", "[:, %s]" % self.slice_of(self.cols))
@@ -316,9 +316,9 @@ class Gen:
                                        "cast", "bits", "bits", "func"] + \
                       ["reduce"] * (3 if REDUCE_TO[cls] else 0)
         else:
-            choices = ["arith"] * 6 + ["div", "fdiv", "pow", "neg", "func"] * 2 + \
-                      ["func"] * 3 + ["func2", "minmax", "clip", "where", "cast", "bits"] + \
-                      ["reduce"] * (4 if REDUCE_TO[cls] else 0) + ["nan"]
+            choices = ["arith"] * 5 + ["div", "pow", "where", "cast"] * 2 + ["func"] * 4 + \
+                      ["fdiv", "neg", "func2", "minmax", "clip", "bits", "nan"] + \
+                      ["reduce"] * (6 if REDUCE_TO[cls] else 0)
         node = getattr(self, "g_" + self.pick(choices))(cls, depth, kind)
         if kind == "int" and node.dtype.kind not in "iu":
             raise Reject("not an integer")
