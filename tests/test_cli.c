@@ -237,7 +237,7 @@ Test(cli, gen_refuses_bad_values_with_exit_2)
 	shm_spec(spec, sizeof(spec), NULL, 0, "bad");
 	expect_fail(ARGV("gen", "-o", spec, "--shape", "3", "--dtype", "f16"),
 		    2,
-		    "unsupported dtype 'f16' (use i8 i16 i32 i64 u8 u16 u32 "
+		    "unsupported dtype 'f16' (use bool i8 i16 i32 i64 u8 u16 u32 "
 		    "u64 f32 f64 or numpy's names)");
 	expect_fail(ARGV("gen", "-o", spec, "--shape", "3x"), 2,
 		    "bad shape '3x' (use N or RxC, e.g. 100000x10)");
@@ -560,7 +560,7 @@ Test(cli, load_raw_needs_both_dtype_and_shape)
 	expect_fail(ARGV("load", "data.bin", "-o", "x.npy", "--dtype", "c8",
 			 "--shape", "1"),
 		    2,
-		    "unsupported dtype 'c8' (use i8 i16 i32 i64 u8 u16 u32 u64 "
+		    "unsupported dtype 'c8' (use bool i8 i16 i32 i64 u8 u16 u32 u64 "
 		    "f32 f64 or numpy's names)");
 	expect_fail(ARGV("load", "-o", "x.npy"), 2, "load: no source given");
 	expect_fail(ARGV("load", "data.bin"), 2,

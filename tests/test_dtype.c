@@ -7,7 +7,7 @@
 #include "support.h"
 
 #define BAD_NAME_MSG(s)                                                     \
-	"unsupported dtype '" s "' (use i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 " \
+	"unsupported dtype '" s "' (use bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 " \
 	"or numpy's names)"
 
 static const struct {
@@ -26,6 +26,7 @@ static const struct {
 	{ "u64", "uint64", "<u8", SHMX_U64, 8, 0, 0 },
 	{ "f32", "float32", "<f4", SHMX_F32, 4, 1, 1 },
 	{ "f64", "float64", "<f8", SHMX_F64, 8, 1, 1 },
+	{ "bool", "bool", "|b1", SHMX_BOOL, 1, 0, 0 },
 };
 #define NTYPES (sizeof(table) / sizeof(table[0]))
 
@@ -134,13 +135,16 @@ Test(dtype, parses_numpy_aliases)
 	expect_parse("uintc", SHMX_U32);
 	expect_parse("ulonglong", SHMX_U64);
 	expect_parse("longlong", SHMX_I64);
+	expect_parse("?", SHMX_BOOL);
+	expect_parse("bool_", SHMX_BOOL);
+	expect_parse("b", SHMX_I8); /* numpy's 'b' is int8, '?' is bool */
 }
 
 Test(dtype, refuses_unknown_names_with_the_exact_message)
 {
 	expect_bad_name("f16", BAD_NAME_MSG("f16"));
 	expect_bad_name("complex128", BAD_NAME_MSG("complex128"));
-	expect_bad_name("bool", BAD_NAME_MSG("bool"));
+	expect_bad_name("Bool", BAD_NAME_MSG("Bool"));
 	expect_bad_name("F64", BAD_NAME_MSG("F64"));
 	expect_bad_name(" f64", BAD_NAME_MSG(" f64"));
 	expect_bad_name("f64 ", BAD_NAME_MSG("f64 "));
@@ -203,7 +207,7 @@ Test(dtype, refuses_unsupported_descrs_naming_them)
 	expect_bad_descr("<c16", "unsupported dtype '<c16'");
 	expect_bad_descr("<c8", "unsupported dtype '<c8'");
 	expect_bad_descr("<f2", "unsupported dtype '<f2'");
-	expect_bad_descr("|b1", "unsupported dtype '|b1'");
+	expect_bad_descr("|b2", "unsupported dtype '|b2'");
 	expect_bad_descr("<U5", "unsupported dtype '<U5'");
 	expect_bad_descr("|S3", "unsupported dtype '|S3'");
 	expect_bad_descr("<M8[ns]", "unsupported dtype '<M8[ns]'");

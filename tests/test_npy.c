@@ -446,8 +446,8 @@ Test(npy, refuses_unsupported_dtypes_naming_them)
 {
 	parse_dict_bad(DICT("<c16", "False", "(3,)"), SHMX_EDTYPE,
 		       WHAT ": unsupported dtype '<c16'");
-	parse_dict_bad(DICT("|b1", "False", "(3,)"), SHMX_EDTYPE,
-		       WHAT ": unsupported dtype '|b1'");
+	parse_dict_bad(DICT("|b2", "False", "(3,)"), SHMX_EDTYPE,
+		       WHAT ": unsupported dtype '|b2'");
 	parse_dict_bad(DICT("<f2", "False", "(3,)"), SHMX_EDTYPE,
 		       WHAT ": unsupported dtype '<f2'");
 	parse_dict_bad(DICT("<U4", "False", "(3,)"), SHMX_EDTYPE,

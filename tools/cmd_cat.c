@@ -74,6 +74,7 @@ static void put_value(struct out *o, const void *data, enum shmx_dtype t,
 	case SHMX_U64: n = snprintf(p, room, "%" PRIu64, ((const uint64_t *)data)[i]); break;
 	case SHMX_F32: n = snprintf(p, room, "%.17g", (double)((const float *)data)[i]); break;
 	case SHMX_F64: n = snprintf(p, room, "%.17g", ((const double *)data)[i]); break;
+	case SHMX_BOOL: n = snprintf(p, room, "%s", ((const uint8_t *)data)[i] ? "True" : "False"); break;
 	default: break;
 	}
 	o->len += n > 0 ? (size_t)n : 0;

@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
 	{ "gen", cmd_gen, "generate an array into a segment or file" },
 	{ "run", cmd_run, "an operation over an array, in parallel" },
+	{ "eval", cmd_eval, "a numpy expression over arrays, in one fused pass" },
 	{ "load", cmd_load, "load a raw or NPY file into a segment or file" },
 	{ "info", cmd_info, "dtype, shape, bytes, where, owner, age" },
 	{ "ls", cmd_ls, "the arrays in the shm directory" },

@@ -517,6 +517,9 @@ static int check_opts(const struct shmx_csv_opts *o, struct shmx__csv_dialect *d
 				  "a line break or the delimiter");
 	if ((unsigned)o->dtype >= SHMX_DTYPE_COUNT)
 		return shmx__fail(err, SHMX_EDTYPE, "load: unknown dtype");
+	if (o->dtype == SHMX_BOOL)
+		return shmx__fail(err, SHMX_EDTYPE,
+				  "load: a CSV is numbers, not bool");
 	if (o->header < SHMX_CSV_HEADER_AUTO || o->header > SHMX_CSV_HEADER_NO)
 		return shmx__fail(err, SHMX_EUSAGE, "load: bad header mode");
 	return 0;

@@ -4,7 +4,8 @@
  * no recursion deeper than SHMX__EXPR_DEPTH_MAX, fuzzed (fuzz_expr).
  *
  * The evaluator reads the tree below and nothing else:
- *   - every node has its dtype (shmx's, or SHMX__X_BOOL) and numpy shape;
+ *   - every node has its dtype (shmx's, SHMX__X_BOOL included) and numpy
+ *     shape;
  *   - `place` says where its value comes from: computed element by element
  *     in the pass over the rows (ELEMENT), a reduction over each row
  *     computed inside that same pass (ROW), or a value computed by an
@@ -32,10 +33,8 @@
 #define SHMX__EXPR_DEPTH_MAX 1000u /* nesting, and depth of the tree */
 #define SHMX__EXPR_NAME_MAX 64u    /* bytes of an input's name */
 
-/* A result type: shmx's dtypes, and numpy's bool (|b1) for comparisons,
- * which shmx's arrays do not have yet.  SHMX__X_BOOL is the value an
- * SHMX_BOOL appended to enum shmx_dtype would take, so the two can become
- * one without renumbering. */
+/* A result type: shmx's dtypes by their own numbers (SHMX__X_BOOL is
+ * SHMX_BOOL, numpy's bool, which comparisons give). */
 enum shmx__xtype {
 	SHMX__X_I8 = SHMX_I8,
 	SHMX__X_I16 = SHMX_I16,
@@ -47,8 +46,8 @@ enum shmx__xtype {
 	SHMX__X_U64 = SHMX_U64,
 	SHMX__X_F32 = SHMX_F32,
 	SHMX__X_F64 = SHMX_F64,
-	SHMX__X_BOOL = SHMX_DTYPE_COUNT,
-	SHMX__X_COUNT
+	SHMX__X_BOOL = SHMX_BOOL,
+	SHMX__X_COUNT = SHMX_DTYPE_COUNT
 };
 
 const char *shmx__xtype_name(enum shmx__xtype t); /* "f64", "bool" */

@@ -77,5 +77,5 @@ const char *shmx__closest(const char *name, size_t len,
 
 const char *shmx__xtype_name(enum shmx__xtype t)
 {
-	return t == SHMX__X_BOOL ? "bool" : shmx_dtype_name((enum shmx_dtype)t);
+	return shmx_dtype_name((enum shmx_dtype)t);
 }

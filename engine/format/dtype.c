@@ -25,6 +25,7 @@ static const struct dtype_info dtypes[SHMX_DTYPE_COUNT] = {
 	[SHMX_U64] = { "u64", "uint64", "<u8", "u8 L Q ulonglong uint", 8, 0, 0 },
 	[SHMX_F32] = { "f32", "float32", "<f4", "f4 f single", 4, 1, 1 },
 	[SHMX_F64] = { "f64", "float64", "<f8", "f8 d double float_ float", 8, 1, 1 },
+	[SHMX_BOOL] = { "bool", "bool", "|b1", "<b1 b1 ? bool_ bool8", 1, 0, 0 },
 };
 
 /* 1 when word is one of the space-separated words of list. */
@@ -64,7 +65,7 @@ int shmx_dtype_parse(const char *s, enum shmx_dtype *out,
 		}
 	}
 	return shmx__fail(err, SHMX_EDTYPE,
-			  "unsupported dtype '%s' (use i8 i16 i32 i64 u8 u16 "
+			  "unsupported dtype '%s' (use bool i8 i16 i32 i64 u8 u16 "
 			  "u32 u64 f32 f64 or numpy's names)",
 			  s);
 }

@@ -66,7 +66,7 @@ static int read_dtype(const char *name, const char *s,
 {
 	struct shmx_error ignored;
 
-	if (shmx_dtype_parse(s, &a->to, &ignored) < 0)
+	if (shmx_dtype_parse(s, &a->to, &ignored) < 0 || a->to == SHMX_BOOL)
 		return shmx__fail(err, SHMX_EOP,
 				  "operation '%s': unknown dtype '%s' (use "
 				  "i8 i16 i32 i64 u8 u16 u32 u64 f32 f64)",

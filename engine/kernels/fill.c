@@ -187,6 +187,10 @@ static int fill_prepare(struct shmx_kernel_call *c, struct shmx_error *err)
 		rc = read_seed(c->args[1], &st->seed, err);
 	if (!rc)
 		rc = shmx_dtype_parse(c->args[2], &st->dtype, err);
+	if (!rc && st->dtype == SHMX_BOOL)
+		rc = shmx__fail(err, SHMX_EDTYPE,
+				"gen: no fill for bool arrays (make one with "
+				"shmx eval 'x > 0.5')");
 	if (!rc)
 		rc = read_shape(c->args[3], &c->out_shape, err);
 	if (rc)

@@ -19,6 +19,10 @@ int shmx__kstate_init(struct shmx_kernel_call *c, const char *name,
 	if ((unsigned)in->dtype >= SHMX_DTYPE_COUNT)
 		return shmx__fail(err, SHMX_EDTYPE, "unsupported dtype %d",
 				  (int)in->dtype);
+	if (in->dtype == SHMX_BOOL) /* numpy's bool has its own rules */
+		return shmx__fail(err, SHMX_EDTYPE,
+				  "operation '%s' does not take bool input "
+				  "(shmx eval computes on booleans)", name);
 	if (in->shape.ndim < 0 || in->shape.ndim > SHMX_MAX_NDIM)
 		return shmx__fail(err, SHMX_ESHAPE,
 				  "%d-D arrays are not supported (0, 1 or 2)",

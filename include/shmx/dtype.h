@@ -1,6 +1,6 @@
 /* shmx/dtype.h - the element types shmx computes on.
  *
- * Names are shmx's short ones (i8 .. f64); numpy's names ("float64",
+ * Names are shmx's short ones (i8 .. f64, bool); numpy's names ("float64",
  * "int32", "<f8", "uint8", ...) are accepted by shmx_dtype_parse too.
  * Everything is little-endian: a big-endian NPY descr is rejected.
  */
@@ -22,6 +22,7 @@ enum shmx_dtype {
 	SHMX_U64,
 	SHMX_F32,
 	SHMX_F64,
+	SHMX_BOOL, /* numpy's bool (|b1): one byte, 0 or 1; comparisons give it */
 	SHMX_DTYPE_COUNT
 };
 

@@ -21,5 +21,6 @@
 #include "kernel.h"
 #include "run.h"
 #include "csv.h"
+#include "eval.h"
 
 #endif

@@ -11,7 +11,7 @@ import unittest
 from shmxtest import SHMX, ShmxTestCase, fingerprint, run
 
 BAD_NAME = "bad shm name (1-200 of A-Za-z0-9._-, not starting with '.')"
-DTYPES = ("use i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 or numpy's names")
+DTYPES = ("use bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 or numpy's names")
 
 
 class Usage(ShmxTestCase):

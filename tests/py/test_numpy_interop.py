@@ -251,8 +251,21 @@ class ShmxRefusesWhatItCannotRead(ShmxTestCase):
     def test_complex(self):
         self.refused(np.zeros(3, np.complex128), "unsupported dtype '<c16'")
 
-    def test_bool(self):
-        self.refused(np.zeros(3, np.bool_), "unsupported dtype '|b1'")
+    def test_bool_loads_and_cats_but_the_ops_refuse_it(self):
+        src = self.path("b.npy")
+        arr = np.array([[True, False], [False, True], [True, True]])
+        np.save(src, arr)
+        self.ok("load", src, "-o", self.spec("b"))
+        got = np.load(self.shm_path("b"))
+        self.assertEqual(got.dtype, np.bool_)
+        self.assertEqual(got.tobytes(), arr.tobytes())
+        self.assertEqual(self.ok("cat", self.spec("b")).out,
+                         "True False\nFalse True\nTrue True\n")
+        self.assertIn("dtype: bool", self.ok("info", self.spec("b")).out)
+        self.fails(["run", "sum", self.spec("b")], 2,
+                   "operation 'sum' does not take bool input "
+                   "(shmx eval computes on booleans)")
+        os.unlink(self.shm_path("b"))
 
     def test_float16(self):
         self.refused(np.zeros(3, np.float16), "unsupported dtype '<f2'")

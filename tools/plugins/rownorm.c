@@ -31,7 +31,7 @@ static size_t size_of(enum shmx_dtype t)
 	static const size_t sizes[SHMX_DTYPE_COUNT] = {
 		[SHMX_I8] = 1, [SHMX_I16] = 2, [SHMX_I32] = 4, [SHMX_I64] = 8,
 		[SHMX_U8] = 1, [SHMX_U16] = 2, [SHMX_U32] = 4, [SHMX_U64] = 8,
-		[SHMX_F32] = 4, [SHMX_F64] = 8,
+		[SHMX_F32] = 4, [SHMX_F64] = 8, [SHMX_BOOL] = 1,
 	};
 
 	return sizes[t];
@@ -50,6 +50,7 @@ static double get(const void *row, enum shmx_dtype t, uint64_t i)
 	case SHMX_U32: return ((const uint32_t *)row)[i];
 	case SHMX_U64: return (double)((const uint64_t *)row)[i];
 	case SHMX_F32: return ((const float *)row)[i];
+	case SHMX_BOOL: return ((const uint8_t *)row)[i] != 0;
 	default: return ((const double *)row)[i];
 	}
 }
