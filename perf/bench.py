@@ -1092,7 +1092,7 @@ WORKLOADS = {"seed": w_seed, "reduce": w_reduce, "map": w_map, "scaling": w_scal
              "tiny": w_tiny, "gen": w_gen, "cold": w_cold, "coldmap": w_coldmap,
              "rowseg": w_rowseg, "csv": w_csv, "expr": w_expr}
 DEFAULT = ["seed", "reduce", "map", "rowseg", "scaling", "tiny", "gen", "cold", "coldmap",
-           "csv"]
+           "csv", "expr"]
 
 
 # --- report ------------------------------------------------------------------------
