@@ -159,8 +159,14 @@ def cleanup():
 
 def mismatch(a, b, how):
     """None when a and b agree, else what differs.  how: 'close' (f64,
-    rtol 1e-12), 'exact', or 'shape' (only the shape)."""
+    rtol 1e-12), 'near' (rtol 1e-12 and atol 1e-12: values of about 1 that
+    may cancel to near 0), 'exact', or 'shape' (only the shape); 'typed-'
+    before one of them: the shapes and dtypes must be the same too."""
     a, b = np.asarray(a) if np.ndim(a) == 0 else a, np.asarray(b) if np.ndim(b) == 0 else b
+    if how.startswith("typed-"):
+        how = how[6:]
+        if (np.shape(a), a.dtype) != (np.shape(b), b.dtype):
+            return f"{a.dtype} {np.shape(a)} vs {b.dtype} {np.shape(b)}"
     if how == "shape" or np.size(a) != np.size(b):
         return None if np.shape(a) == np.shape(b) else f"shape {np.shape(a)} vs {np.shape(b)}"
     a, b = a.reshape(-1), b.reshape(-1)
@@ -168,7 +174,8 @@ def mismatch(a, b, how):
     for i in range(0, a.size, step):
         x, y = np.asarray(a[i:i + step]), np.asarray(b[i:i + step])
         if not (np.array_equal(x, y, equal_nan=True) if how == "exact"
-                else np.allclose(x, y, rtol=1e-12, atol=0, equal_nan=True)):
+                else np.allclose(x, y, rtol=1e-12, atol=1e-12 if how == "near" else 0,
+                                 equal_nan=True)):
             with np.errstate(all="ignore"):
                 rel = np.nanmax(np.abs(x - y) / np.abs(y))
             return f"max relative difference {rel:.3g} ({how})"
@@ -1014,12 +1021,180 @@ def inplace_runs(cfg, path, nb, rows):
     return dict(groups=[group(f"scale:2 in place, {rows}x10 f64 ({nb / 2**20:.0f} MiB, {fs})",
                               res, nb, shmx="shmx --in-place")], targets=t, note=note)
 
+# --- expr: shmx eval against hand-written C, numexpr, numpy, Dask, Pool.map -------
+
+EXPR_ROWS_OF = {"quick": 838861, "full": 26843545}  # x and y: 64 MiB / 2 GiB each
+EXPR_POOL_PART = 64      # Pool.map runs the row function on rows / 64 (time scaled)
+EXPR_BLOCK = 1 << 18     # rows per block of the driver's numpy reference
+
+
+def expr_inputs(rows):
+    """x and y, rows x 10 f64, normal (half of x is > 0: where() takes both
+    branches), fixed seeds."""
+    paths = []
+    for name, seed in (("ex", 21), ("ey", 22)):
+        try:
+            subprocess.run([SHMX, "gen", "-o", target(name), "--shape", f"{rows}x10",
+                            "--dtype", "f64", "--fill", "normal", "--seed", str(seed),
+                            "--force"], check=True, capture_output=True)
+        except subprocess.CalledProcessError as e:
+            raise RunError(f"shmx gen {rows}x10: {e.stderr.decode().strip()}")
+        paths.append(shm(name))
+    return paths
+
+
+def expr_reference(name, x, y):
+    """numpy's result, computed once here by blocks of rows (row-wise
+    expressions give numpy's very bits; the column statistics are numpy's
+    to within rounding), kept in /dev/shm when it is big."""
+    from contenders import EXPR_ROWS, expr_numpy
+
+    rows = x.shape[0]
+    if name in EXPR_ROWS:
+        return np.concatenate([expr_numpy(name, x[i:i + EXPR_BLOCK], None, None)
+                               for i in range(0, rows, EXPR_BLOCK)])
+    path = shm(f"ref-{name}")
+    o = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=x.shape)
+    if name == "zscore":
+        m = np.mean(x, axis=0)
+        var = sum(np.sum((x[i:i + EXPR_BLOCK] - m)**2, axis=0)
+                  for i in range(0, rows, EXPR_BLOCK)) / rows
+        s = np.sqrt(var)
+    with np.errstate(all="ignore"):
+        for i in range(0, rows, EXPR_BLOCK):
+            xb, sl = x[i:i + EXPR_BLOCK], slice(i, i + EXPR_BLOCK)
+            if name == "axpy":
+                o[sl] = 2*xb + 3*y[sl]
+            elif name == "where":
+                o[sl] = np.where(xb > 0, np.log1p(xb), -xb**2)
+            else:
+                o[sl] = (xb - m) / s
+    o.flush()
+    del o
+    return np.load(path, mmap_mode="r")
+
+
+def expr_contenders(name, ins, tag):
+    """shmx eval, the C loop, numpy, numexpr and Dask on one expression."""
+    from contenders import EXPRS
+
+    used = ins if name == "axpy" else ins[:1]
+    binds = [f"{v}=shm://{os.path.basename(p)}" for v, p in zip("xy", used)]
+    def py(label, engine, env=OMP):
+        return C(label, [PY, CONTENDERS, "expr", engine, name, *used, shm(f"{tag}-{engine}")],
+                 out=shm(f"{tag}-{engine}"), env=env)
+    return [py("numpy", "numpy"),
+            C("shmx", [SHMX, "eval", EXPRS[name], *binds, "-o", target(f"{tag}-shmx"),
+                       "--force", "--stats"], out=shm(f"{tag}-shmx")),
+            C("C OpenMP loop", [cbin("expr_omp"), name, *used, shm(f"{tag}-c")],
+              out=shm(f"{tag}-c"), env=OMP),
+            py("numexpr", "numexpr", dict(NUMEXPR_NUM_THREADS=str(NCPU), **OMP)),
+            py("dask threads", "dask")]
+
+
+def expr_pool(name, x, rows, cfg):
+    """Pool.map of the row function cannot finish the big array in a round:
+    it and shmx run on its first rows / EXPR_POOL_PART rows, and its time is
+    also scaled up to the whole array."""
+    from contenders import EXPRS, expr_numpy
+
+    part = max(1, rows // EXPR_POOL_PART)
+    src = shm("ex-part")
+    with open(src, "wb") as f:  # an NPY of the first rows
+        np.save(f, np.asarray(x[:part]))
+    ref = expr_numpy(name, np.load(src, mmap_mode="r"), None, None)
+    res = bench([C("Pool.map(process_row)", [PY, CONTENDERS, "expr", "pool", name, src,
+                                             shm("pp-pool")], out=shm("pp-pool")),
+                 C("shmx", [SHMX, "eval", EXPRS[name], f"x=shm://{os.path.basename(src)}",
+                            "-o", target("pp-shmx"), "--force", "--stats"],
+                   out=shm("pp-shmx"))],
+                max(1, cfg["reps"] // 2), how="typed-close", ref=ref)
+    remove(src)
+    return res, part
+
+
+def w_expr(cfg):
+    """i. shmx eval of five expressions over two f64 arrays in /dev/shm,
+    against a hand-written OpenMP C loop of each, numpy, numexpr, Dask
+    and, for the row function, Pool.map; and the row function at the
+    seed's size against a minimal single-threaded C program."""
+    from contenders import EXPRS
+
+    rows = EXPR_ROWS_OF[cfg["size"]]
+    ins = expr_inputs(rows)
+    x, y = (np.load(p, mmap_mode="r") for p in ins)
+    nb, mib = rows * 80, rows * 80 / 2**20
+    groups, t, notes = [], [], []
+    with_red = ("rowdist", "zscore", "rowcount")
+    for name, e in EXPRS.items():
+        print(f"- {e}", flush=True)
+        ref = expr_reference(name, x, y)
+        how = {"rowcount": "typed-exact", "zscore": "typed-near"}.get(name, "typed-close")
+        res = bench(expr_contenders(name, ins, f"e{name}"), cfg["reps"], how=how, ref=ref)
+        del ref
+        remove(shm(f"ref-{name}"))
+        inputs = "x, y" if name == "axpy" else "x"
+        groups.append(group(f"`{e}`, {inputs}: {rows}x10 f64 ({mib:.0f} MiB each)", res,
+                            nb * (2 if name == "axpy" else 1), limit="C OpenMP loop"))
+        shmx_t = median(res, "shmx")
+        verdict(t, f"{name}: shmx within 1.3x of the C loop (time ratio)",
+                ratio(shmx_t, median(res, "C OpenMP loop")), 1.3, below=True)
+        want = 3 if name in with_red else 1
+        verdict(t, f"{name}: shmx {'>= 3x' if want > 1 else 'faster than'} numexpr",
+                ratio(median(res, "numexpr"), shmx_t), want)
+        if name != "axpy":
+            verdict(t, f"{name}: shmx >= 3x numpy", ratio(median(res, "numpy"), shmx_t), 3)
+        if name == "rowdist":
+            pres, part = expr_pool(name, x, rows, cfg)
+            pool = median(pres, "Pool.map(process_row)")
+            scaled = ratio(pool and pool * EXPR_POOL_PART, shmx_t)
+            notes.append(f"Pool.map(process_row) cannot do the {rows} rows in a round: it ran "
+                         f"on the first {part} (its table), and {EXPR_POOL_PART}x its median "
+                         f"is {fmt(scaled, 'x')} shmx's on the whole array.")
+            print(notes[-1], flush=True)
+            groups.append(group(f"`{e}` on the first {part} rows of x", pres, part * 80,
+                                limit="Pool.map(process_row)"))
+    del x, y
+    for p in ins:
+        remove(p)
+    groups.append(expr_seed(cfg, t))
+    return dict(groups=groups, targets=t, note=" ".join(notes))
+
+
+def expr_seed(cfg, t):
+    """The row function at the seed's size, 100000 x 10: shmx against the
+    minimal single-threaded C program, both whole processes."""
+    from contenders import EXPRS, expr_numpy
+
+    name, e = "rowdist", EXPRS["rowdist"]
+    src = gen_input("eseed", "100000x10", 1)
+    ref = expr_numpy(name, np.load(src, mmap_mode="r"), None, None)
+    slow = bench([C("numpy", [PY, CONTENDERS, "expr", "numpy", name, src, shm("es-np")],
+                    out=shm("es-np")),
+                  C("Pool.map(process_row)", [PY, CONTENDERS, "expr", "pool", name, src,
+                                              shm("es-pool")], out=shm("es-pool"))],
+                 cfg["reps"], how="typed-close", ref=ref)
+    fast = bench([C("C minimal (1 thread)", [cbin("rowdist_min"), src, shm("es-c")],
+                    out=shm("es-c")),
+                  C("shmx", [SHMX, "eval", e, f"x=shm://{os.path.basename(src)}", "-o",
+                             target("es-shmx"), "--force", "--stats"], out=shm("es-shmx"))],
+                 cfg["reps"] * 10, how="typed-close", ref=ref)
+    remove(src)
+    res = {**slow, **fast}
+    verdict(t, "rowdist 100000x10: shmx within 1.5x of the minimal C program (time ratio)",
+            ratio(median(res, "shmx"), median(res, "C minimal (1 thread)")), 1.5, below=True)
+    verdict(t, "rowdist 100000x10: shmx >= 100x Pool.map",
+            ratio(median(res, "Pool.map(process_row)"), median(res, "shmx")), 100)
+    return group(f"`{e}` at the seed's size, 100000x10 f64 (8 MB)", res, 8000000,
+                 limit="C minimal (1 thread)")
+
 
 WORKLOADS = {"seed": w_seed, "reduce": w_reduce, "map": w_map, "scaling": w_scaling,
              "tiny": w_tiny, "gen": w_gen, "cold": w_cold, "coldmap": w_coldmap,
-             "rowseg": w_rowseg, "csv": w_csv, "mpi": w_mpi, "inplace": w_inplace}
+             "rowseg": w_rowseg, "csv": w_csv, "mpi": w_mpi, "inplace": w_inplace,
+             "expr": w_expr}
 DEFAULT = ["seed", "reduce", "map", "rowseg", "scaling", "tiny", "gen", "cold", "coldmap",
-           "csv", "inplace"]
+           "csv", "inplace", "expr"]
 
 
 # --- report ------------------------------------------------------------------------

@@ -20,6 +20,14 @@ KIND:
   dask_csv SCHED       IN is a CSV: dask.dataframe.read_csv(IN) (pandas'
                        C parser per ~64 MB block), scheduler SCHED
   loadtxt              IN is a CSV: numpy.loadtxt(IN, delimiter=',', skiprows=1)
+  expr ENGINE NAME X.npy [Y.npy] OUT.npy
+                       one of the expr workload's expressions (EXPRS below) by
+                       ENGINE: numpy (as written; the last ufunc into an
+                       open_memmap OUT), numexpr (its evaluate doing what it
+                       can, numpy the rest), dask (dask.array over the mapped
+                       inputs, ~64 MiB row chunks, threads; element-wise
+                       results stored into OUT) or pool (rowdist only: Pool.map
+                       of the per-row function, as the seed does it)
 
 The result goes to OUT as an NPY file; the seconds spent on the work (after
 interpreter start-up and imports, before writing OUT) go to stderr as one
@@ -215,9 +223,114 @@ def dask_csv(sched, src):
 
     return dd.read_csv(src).compute(scheduler=sched).to_numpy(dtype=np.float64)
 
+# --- the expr workload ---------------------------------------------------------
+
+EXPRS = {  # NAME: the expression shmx eval is given
+    "rowdist": "sqrt(sum((x - 0.5)**2, axis=1))",
+    "axpy": "2*x + 3*y",
+    "where": "where(x > 0, log1p(x), -x**2)",
+    "zscore": "(x - mean(x, axis=0)) / std(x, axis=0)",
+    "rowcount": "sum(x > 0.5, axis=1)",
+}
+EXPR_ROWS = ("rowdist", "rowcount")  # one value per row; the rest x's shape
+
+
+def process_row_dist(row):
+    """The row function as a Pool.map user writes it."""
+    return np.sqrt(np.sum((row - 0.5)**2))
+
+
+def expr_numpy(name, x, y, o):
+    if name == "rowdist":
+        return np.sqrt(np.sum((x - 0.5)**2, axis=1))
+    if name == "axpy":
+        np.add(2*x, 3*y, out=o)
+    elif name == "where":
+        np.copyto(o, np.where(x > 0, np.log1p(x), -x**2))  # where() has no out=
+    elif name == "zscore":
+        np.divide(x - np.mean(x, axis=0), np.std(x, axis=0), out=o)
+    elif name == "rowcount":
+        return np.sum(x > 0.5, axis=1)
+    return None
+
+
+def expr_numexpr(name, x, y, o):
+    """numexpr nests no reduction and has sum only as the outermost call, so
+    what is inside a reduction, and each reduction, is one evaluate."""
+    import numexpr as ne
+
+    if name == "rowdist":
+        s = ne.evaluate("sum((x - 0.5)**2, axis=1)")
+        return ne.evaluate("sqrt(s)")
+    if name == "rowcount":  # numexpr sums no bool: where() makes the ones
+        return ne.evaluate("sum(where(x > 0.5, 1, 0), axis=1)").astype(np.int64)
+    if name == "zscore":
+        n = x.shape[0]
+        m = ne.evaluate("sum(x, axis=0)") / n
+        s = np.sqrt(ne.evaluate("sum((x - m)**2, axis=0)", local_dict={"x": x, "m": m}) / n)
+        ne.evaluate("(x - m) / s", local_dict={"x": x, "m": m, "s": s}, out=o)
+    else:
+        ne.evaluate(EXPRS[name], local_dict={"x": x, "y": y}, out=o)
+    return None
+
+
+def expr_dask(name, x, y, o):
+    import dask.array as da
+
+    rows = max(1, (64 << 20) // (x.shape[1] * x.dtype.itemsize))
+    x = da.from_array(x, chunks=(rows, x.shape[1]))
+    if y is not None:
+        y = da.from_array(y, chunks=(rows, y.shape[1]))
+    e = {"rowdist": lambda: da.sqrt(da.sum((x - 0.5)**2, axis=1)),
+         "axpy": lambda: 2*x + 3*y,
+         "where": lambda: da.where(x > 0, da.log1p(x), -x**2),
+         "zscore": lambda: (x - da.mean(x, axis=0)) / da.std(x, axis=0),
+         "rowcount": lambda: da.sum(x > 0.5, axis=1)}[name]()
+    if name in EXPR_ROWS:
+        return e.compute(scheduler="threads")
+    da.store(e, o, lock=False, scheduler="threads")  # disjoint chunks: no lock
+    return None
+
+
+def expr_pool(name, x):
+    from multiprocessing import Pool
+
+    assert name == "rowdist", "pool: only the row function"
+    with Pool(os.cpu_count()) as pool:
+        return np.array(pool.map(process_row_dist, x), dtype=np.float64)
+
+
+def expr(args):
+    """ENGINE NAME X.npy [Y.npy] OUT.npy: the result is written to OUT (its
+    own dtype) here; returns the seconds of the work."""
+    engine, name, *paths, out = args
+    x = np.load(paths[0], mmap_mode="r")
+    y = np.load(paths[1], mmap_mode="r") if len(paths) > 1 else None
+    t0 = time.perf_counter()
+    o = None
+    if name not in EXPR_ROWS and engine != "pool":
+        o = np.lib.format.open_memmap(out, mode="w+", dtype=np.float64, shape=x.shape)
+    with np.errstate(all="ignore"):  # where(): log1p(x) of x < -1 is NaN, unused
+        if engine == "pool":
+            r = expr_pool(name, x)
+        else:
+            r = {"numpy": expr_numpy, "numexpr": expr_numexpr,
+                 "dask": expr_dask}[engine](name, x, y, o)
+    if o is not None:
+        o.flush()
+        del o
+    seconds = time.perf_counter() - t0
+    if r is not None:
+        with open(out, "wb") as f:
+            np.save(f, r)
+    return seconds
+
 
 def main(argv):
     kind, *args = argv
+    if kind == "expr":
+        print(json.dumps({"compute": round(expr(args), 6)}), file=sys.stderr)
+        return
     src, out = args[-2], args[-1]
     t0 = time.perf_counter()
     if kind == "pool_map":

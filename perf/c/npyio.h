@@ -4,6 +4,7 @@
  * npy_create(): a new NPY image (data at byte 4096, like shmx writes) under
  *               a temporary name, its size reserved with posix_fallocate,
  *               mapped read-write; npy_publish() renames it into place.
+ *               npy_create_as() the same for another element type ('<i8').
  * npy_unmap():  unmap an input (inside the timed phase: shmx's workers
  *               unmap theirs before they exit, within its "compute").
  * now():        CLOCK_MONOTONIC seconds.
@@ -112,9 +113,10 @@ static inline void npy_unmap(struct npy *a)
 	a->data = NULL;
 }
 
-/* shape: ndim 0 (a scalar), 1 (rows) or 2 (rows x cols). */
-static inline double *npy_create(const char *path, int ndim, uint64_t rows,
-				 uint64_t cols, struct npy *a)
+/* shape: ndim 0 (a scalar), 1 (rows) or 2 (rows x cols); descr: numpy's
+ * '<f8', '<i8', ... of an element of `size` bytes. */
+static inline void *npy_create_as(const char *path, const char *descr, size_t size,
+				  int ndim, uint64_t rows, uint64_t cols, struct npy *a)
 {
 	char shape[64], head[NPY_DATA];
 	uint64_t n = ndim == 0 ? 1 : ndim == 1 ? rows : rows * cols;
@@ -135,10 +137,10 @@ static inline double *npy_create(const char *path, int ndim, uint64_t rows,
 	head[8] = (NPY_DATA - 10) & 0xff;
 	head[9] = (NPY_DATA - 10) >> 8;
 	len = snprintf(head + 10, sizeof(head) - 10,
-		       "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }", shape);
+		       "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
 	head[10 + len] = ' ';
 	head[NPY_DATA - 1] = '\n';
-	a->map_len = NPY_DATA + n * 8;
+	a->map_len = NPY_DATA + n * size;
 	fd = open(a->tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		die("create", a->tmp);
@@ -149,7 +151,13 @@ static inline double *npy_create(const char *path, int ndim, uint64_t rows,
 	if (a->map == MAP_FAILED)
 		die("mmap", a->tmp);
 	memcpy(a->map, head, NPY_DATA);
-	return (double *)((char *)a->map + NPY_DATA);
+	return (char *)a->map + NPY_DATA;
+}
+
+static inline double *npy_create(const char *path, int ndim, uint64_t rows,
+				 uint64_t cols, struct npy *a)
+{
+	return npy_create_as(path, "<f8", 8, ndim, rows, cols, a);
 }
 
 static inline void npy_publish(struct npy *a)
