@@ -1,7 +1,7 @@
 """shmx-mpi against shmx run over more of the matrix (ctest label heavy):
 every reduction (an axis each in turn, and every axis of sum, var and
 argmin), ten dtypes in turn (the nan* ops on floats with NaNs), six maps
-into a file, --io stream, --in-place, empty and one-row inputs, R = 1..4
+into a file, --io stream, --in-place (refused), empty and one-row inputs, R = 1..4
 and -j 1, 2, 3, 8 in turn; and the rarer failures: another input on one
 rank, a bad option said once, rank 0 killed (its temporary removed by
 `shmx rm --stale`), four simulated hosts.  About a second of MPI start-up
@@ -98,16 +98,19 @@ class Matrix(mpitest.MpiTestCase):
             shutil.rmtree(mkd)
             self.tmp = tmp
 
-    def test_in_place(self):
+    def test_in_place_refused(self):
         a = data((3001, 5), np.float64)
-        one = self.save(a, "one.npy")
         many = self.save(a, "many.npy")
-        shmxtest.run("run", "neg", one, "--in-place", "--chunk", "2k")
+        with open(many, "rb") as f:
+            before = f.read()
         r = mpitest.mpirun(3, ["run", "neg", many, "--in-place", "--chunk",
                                "2k"])
-        self.assertEqual((r.status, r.err, r.out), (0, "", ""))
-        with open(one, "rb") as x, open(many, "rb") as y:
-            self.assertTrue(x.read() == y.read())
+        self.assertEqual(r.status, 2)
+        self.assertIn("--in-place keeps its crash-safe journal", r.err)
+        with open(many, "rb") as f:
+            self.assertTrue(f.read() == before)
+        self.assertEqual([n for n in os.listdir(self.tmp)
+                          if n.startswith(".shmx")], [])
 
 
 class RareFailures(mpitest.MpiTestCase):

@@ -80,6 +80,13 @@ static int check_targets(struct job *j)
 			 "every rank sees at the same path", bad);
 		return EXIT_USAGE;
 	}
+	if (j->a.o.in_place) { /* the journal (docs/REFERENCE.md) is one
+				  process's: ranks cannot share it */
+		snprintf(j->msg, sizeof(j->msg), "run: --in-place keeps its "
+			 "crash-safe journal in one process: rewrite in place "
+			 "with shmx run --in-place");
+		return EXIT_USAGE;
+	}
 	if (j->a.o.perf_ctl) {
 		snprintf(j->msg, sizeof(j->msg), "run: --perf-ctl profiles one "
 			 "process's workers: profile with shmx run");
