@@ -20,7 +20,7 @@ import unittest
 
 import numpy as np
 
-from shmxtest import MARK, SHM_DIR, SHMX, ShmxTestCase, fault_hooks
+from shmxtest import SHM_DIR, SHMX, ShmxTestCase, fault_hooks
 
 BUILD_PY = os.path.join(os.path.dirname(os.path.dirname(SHMX)), "python")
 sys.path.insert(0, BUILD_PY)
