@@ -20,9 +20,12 @@
  * (inside a long quoted field) has no rows and is skipped.
  *
  * Workers read the file with pread in blocks (BLOCK), not through the
- * mapping, in both passes; a record that runs past a block is read again
- * from its start with the next.  A cold input on a disk is not left in
- * the page cache: see `cold`.  The io_uring stream of
+ * mapping, in both passes (a record that runs past a block is read again
+ * from its start with the next), and write their rows with pwrite from a
+ * row buffer (ROWS_BYTES); bad data, a short read or no memory for the
+ * buffers send a range to the mapping path, which writes through the
+ * output's mapping and gives the messages.  A cold input on a disk is
+ * not left in the page cache: see `cold`.  The io_uring stream of
  * exec/source_stream.c is not used (the records of a range need not fit
  * its aligned reads).
  */
