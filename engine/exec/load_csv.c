@@ -20,9 +20,12 @@
  * (inside a long quoted field) has no rows and is skipped.
  *
  * Workers read the file with pread in blocks (BLOCK), not through the
- * mapping, in both passes; a record that runs past a block is read again
- * from its start with the next.  A cold input on a disk is not left in
- * the page cache: see `cold`.  The io_uring stream of
+ * mapping, in both passes (a record that runs past a block is read again
+ * from its start with the next), and write their rows with pwrite from a
+ * row buffer (ROWS_BYTES); bad data, a short read or no memory for the
+ * buffers send a range to the mapping path, which writes through the
+ * output's mapping and gives the messages.  A cold input on a disk is
+ * not left in the page cache: see `cold`.  The io_uring stream of
  * exec/source_stream.c is not used (the records of a range need not fit
  * its aligned reads).
  */
@@ -68,6 +71,11 @@ struct range {
  * redoes the range on the mapping, which reports what the file did. */
 #define BLOCK (128u << 10)
 
+/* The parse from reads writes its rows with pwrite too, this many bytes
+ * of them at a time (at least a row): a page of a segment written whole
+ * is not cleared first, as a reserved and mapped one is, nor mapped. */
+#define ROWS_BYTES (64u << 10)
+
 struct load {
 	const char *path;
 	const char *data;
@@ -105,6 +113,8 @@ struct load {
 	int fd, out_fd;              /* out_fd: -1 unless dropped behind */
 	char *buf;                   /* a worker's read buffer (BLOCK or */
 	size_t buf_cap;              /* more for a longer record) */
+	char *rows_buf;              /* and its rows, rows_cap of them */
+	uint64_t rows_cap;
 };
 
 /* ---- errors that name the place ---------------------------------------- */
@@ -343,21 +353,15 @@ static int count_range(void *ctx, uint64_t k, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Range g's rows of the output, reserved and mapped in. */
+/* Range g's rows of the output, reserved and mapped in (for writes
+ * through the mapping). */
 static int reserve_rows(struct load *L, const struct range *g)
 {
 	uint64_t row_bytes = L->nsel * L->esize;
-	int rc;
 
-	if (!row_bytes)
-		return 0;
-	if ((rc = shmx__output_reserve(L->out, g->row0 * row_bytes,
-				       g->rows * row_bytes)))
-		return rc;
-	/* one call maps the rows' pages in, not a fault per page */
-	shmx__populate(L->out_data + g->row0 * row_bytes, g->rows * row_bytes,
-		       1);
-	return 0;
+	return row_bytes ? shmx__output_reserve(L->out, g->row0 * row_bytes,
+						g->rows * row_bytes)
+			 : 0;
 }
 
 /* Range k's records into their rows (store: into the output). */
@@ -425,25 +429,59 @@ static int buffered_record(struct load *L, size_t have, int last, size_t at,
 	return 1;
 }
 
+/* The worker's row buffer: 0, or -1. */
+static int row_buffer(struct load *L, uint64_t row_bytes)
+{
+	if (L->rows_buf)
+		return 0;
+	L->rows_cap = ROWS_BYTES / row_bytes ? ROWS_BYTES / row_bytes : 1;
+	L->rows_buf = shmx__malloc(L->rows_cap * row_bytes);
+	return L->rows_buf ? 0 : -1;
+}
+
+/* Rows [row, row + nrows) from the row buffer into the output: 0, or a
+ * negative errno (-ENOSPC: a full file system). */
+static int write_rows(const struct load *L, uint64_t row, uint64_t nrows)
+{
+	uint64_t row_bytes = L->nsel * L->esize;
+	const char *p = L->rows_buf;
+	size_t len = (size_t)(nrows * row_bytes);
+	uint64_t off = SHMX_NPY_DATA_OFFSET + row * row_bytes;
+	int fd = shmx__output_fd(L->out);
+
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
 /* Range k's records into their rows from reads of its bytes, block by
  * block (a record that runs past a block is read again from its start
- * with the next): 0, 1: do it on the mapping, or a negative code. */
+ * with the next), the rows written from a buffer: 0, 1: do it on the
+ * mapping, or a negative code. */
 static int parse_read(struct load *L, uint64_t k)
 {
 	const struct range *g = &L->r[k];
 	uint64_t base = g->rec_start, done = 0, row_bytes = L->nsel * L->esize;
+	uint64_t flushed = 0;
 	size_t have = 0, at = 0, next, n;
 	int rc, had, r;
 
-	if (!g->rows)
-		return 0;
-	if ((rc = reserve_rows(L, g)))
-		return rc;
-	if (buffer(L, BLOCK))
+	if (!g->rows || !row_bytes)
+		return g->rows ? 1 : 0;
+	if (buffer(L, BLOCK) || row_buffer(L, row_bytes))
 		return 1;
 	ahead_of(L, base, g->rec_end - base);
 	while (done < g->rows) {
-		char *out = L->out_data + (g->row0 + done) * row_bytes;
+		char *out = L->rows_buf + (done - flushed) * row_bytes;
 
 		r = at < have ? buffered_record(L, have, base + have == g->rec_end,
 						at, &next, out, &had)
@@ -453,6 +491,12 @@ static int parse_read(struct load *L, uint64_t k)
 		if (r) {
 			done += (uint64_t)had;
 			at = next;
+			if (done - flushed == L->rows_cap || done == g->rows) {
+				if ((rc = write_rows(L, g->row0 + flushed,
+						     done - flushed)))
+					return rc;
+				flushed = done;
+			}
 			continue;
 		}
 		if (base + have == g->rec_end)
@@ -953,6 +997,7 @@ static void close_load(struct load *L, int fd)
 	shmx__free(L->sel);
 	shmx__free(L->dest);
 	shmx__free(L->buf);
+	shmx__free(L->rows_buf);
 	shmx__free(L->names);
 	shmx__free(L->name_buf);
 }

@@ -308,6 +308,23 @@ class Runtime(ShmxTestCase):
                                  "/dev/shm for 2101248 bytes\n" % spec)
         self.assertEqual(fingerprint(src), before)
 
+    def test_load_csv_into_a_full_dev_shm_exits_1_and_leaves_nothing(self):
+        # the parse writes its rows with pwrite: a full tmpfs is -ENOSPC
+        # from the write, said like a failed create
+        src = os.path.join(self.tmp, "big.csv")
+        with open(src, "w") as f:
+            f.write("".join("%d.5,%d.25\n" % (i, -i) for i in range(131072)))
+        before = fingerprint(src)
+        for j in ("1", "2", "3"):
+            with self.subTest(j=j):
+                spec = self.spec("full-csv" + j)
+                status, out, err, left = self.in_full_shm(
+                    "load", src, "-o", spec, "-j", j, "--chunk", "64k")
+                self.assertEqual((status, out, left), (1, "", ""))
+                self.assertEqual(err, "shmx: error: %s: no space left in "
+                                 "/dev/shm for 2101248 bytes\n" % spec)
+        self.assertEqual(fingerprint(src), before)
+
     def test_what_fits_still_works(self):
         status, out, err, left = self.in_full_shm(
             "gen", "-o", self.spec("fits"), "--shape", "1000")
