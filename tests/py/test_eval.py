@@ -372,6 +372,15 @@ class EvalErrors(ShmxTestCase):
         self.fails(["eval", "x", self.src, "--axis", "1"], 2,
                    "eval: unknown option '--axis' (see shmx eval --help)")
 
+    def test_help(self):
+        r = self.ok("eval", "--help")
+        self.assertTrue(r.out.startswith("usage: shmx eval EXPR"))
+        self.assertIn("eval", self.ok("--help").out)
+
+    def test_an_expression_may_begin_with_a_minus(self):
+        self.assertEqual(self.ok("eval", "-x[:, 0] - 1", self.src).out,
+                         "-1\n-1\n-1\n-1\n")
+
     def test_an_existing_output_needs_force(self):
         dst = self.kept("out")
         self.ok("eval", "x + 1", self.src, "-o", "shm://" + dst)
