@@ -333,6 +333,48 @@ static int lower(struct shmx__prog *p, const struct shmx__expr_node *n)
 	return j;
 }
 
+/* ---- where's branches ------------------------------------------------------ */
+
+static int expensive(int op)
+{
+	return op >= SHMX__EV_EXP && op <= SHMX__EV_TANH &&
+	       op != SHMX__EV_SQRT;
+}
+
+/* numpy computes both branches of where() everywhere; so do we, except
+ * that a transcendental function read by nothing but one branch is
+ * computed only where that branch is taken (its other values are never
+ * read, so nothing else changes). */
+static int mask_branches(struct shmx__prog *p)
+{
+	unsigned *uses = shmx__calloc(p->n, sizeof(*uses));
+
+	if (!uses)
+		return -ENOMEM;
+	for (unsigned i = 0; i < p->n; i++)
+		for (unsigned k = 0; k < p->ins[i].na; k++)
+			uses[p->ins[i].a[k]]++;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct ins *w = &p->ins[i];
+
+		if (w->kind != I_WHERE || !w->rowwise || w->mode[0] != M_VEC)
+			continue;
+		for (unsigned k = 1; k < 3; k++) {
+			struct ins *b = &p->ins[w->a[k]];
+
+			if (w->mode[k] != M_VEC || b->kind != I_UN ||
+			    !expensive(b->op) || uses[w->a[k]] != 1 ||
+			    w->a[k] == p->root || !b->rowwise || b->w != w->w ||
+			    b->mode[0] != M_VEC)
+				continue;
+			b->mask = w->a[0] + 1;
+			b->sense = k == 1;
+		}
+	}
+	shmx__free(uses);
+	return 0;
+}
+
 /* ---- the programs -------------------------------------------------------- */
 
 /* The rowwise instructions that seeds need, in dependency order. */
@@ -469,8 +511,13 @@ static int layout(struct shmx__prog *p)
 		in->reg = off;
 		vals = vals > SHMX__EVAL_BLOCK ? vals : SHMX__EVAL_BLOCK;
 		off += SHMX__ALIGN_UP(vals * shmx__ins_size(in), 64);
+		if (in->mask && vals * 8 > p->packed_half)
+			p->packed_half = vals * 8;
 	}
 	shmx__free(by_rows);
+	p->packed = shmx__calloc(1, 2 * p->packed_half + 64);
+	if (!p->packed)
+		return -ENOMEM;
 	p->scratch_bytes = off;
 	p->scratch = shmx__aligned_alloc(64, off ? off : 64);
 	p->colbuf = shmx__calloc(4 * p->widest, sizeof(double));
@@ -491,6 +538,8 @@ int shmx__prog_build(const struct shmx__expr *e, const void *const *data,
 	p->npasses = e->npasses;
 	p->root = lower(p, e->root);
 	rc = p->root < 0 ? p->root : programs(p);
+	if (!rc)
+		rc = mask_branches(p);
 	for (unsigned i = 0; !rc && i < p->n; i++)
 		if (p->ins[i].kind == I_INPUT && !p->ins[i].rowwise)
 			p->ins[i].cdata = (void *)data[p->ins[i].input];
@@ -526,6 +575,7 @@ void shmx__prog_free(struct shmx__prog *p)
 	shmx__free(p->slot_bytes);
 	shmx__free(p->scratch);
 	shmx__free(p->colbuf);
+	shmx__free(p->packed);
 	shmx__free(p->vals);
 	shmx__free(p->ins);
 	shmx__free(p);

@@ -66,6 +66,10 @@ struct ins {
 	void *tile; /* M_TILE operands: nb rows of cdata */
 	int tiled;  /* some rowwise instruction reads it as M_TILE */
 	int explicit_cast; /* I_CAST written by the user (int8(...)) */
+	/* an expensive I_UN whose one reader is a branch of a where: computed
+	 * only where that branch is taken (mask: the condition + 1) */
+	int mask;
+	uint8_t sense;
 	/* rowwise: the register's offset in the scratch */
 	size_t reg;
 	const struct shmx__expr_node *node;
@@ -81,6 +85,8 @@ struct shmx__prog {
 	size_t scratch_bytes;
 	const void **vals; /* each instruction's values in the current block */
 	double *colbuf; /* per-column sums of a block (4 x widest) */
+	char *packed;   /* a masked I_UN's operands and results, packed */
+	size_t packed_half;
 	uint64_t widest;
 	/* programs: instruction indices, dependency order; [npasses] is the
 	 * main pass */

@@ -32,6 +32,41 @@ static const void *opnd(const struct shmx__prog *p, const struct ins *in,
 	}
 }
 
+/* A masked I_UN (eval_prog.h): the taken elements packed, computed, and
+ * put back, without a branch per element (the signs of data are not
+ * predictable); the others get any value, never read.  Only floats are
+ * masked (expensive functions); the packed buffers have room for one
+ * value more than a block and are zeroed once, so every read is of a
+ * defined value. */
+#define PACKED(T)                                                          \
+	do {                                                               \
+		const T *src = a;                                          \
+		T *dst = o, *px = (T *)(void *)x, *py = (T *)(void *)y;    \
+		for (size_t i = 0; i < n; i++) {                           \
+			px[k] = src[i];                                    \
+			k += (c[i] != 0) == in->sense;                     \
+		}                                                          \
+		fn(py, px, k);                                             \
+		k = 0;                                                     \
+		for (size_t i = 0; i < n; i++) {                           \
+			dst[i] = py[k];                                    \
+			k += (c[i] != 0) == in->sense;                     \
+		}                                                          \
+	} while (0)
+
+static void masked_un(const struct shmx__prog *p, const struct ins *in,
+		      void *o, const void *a, const uint8_t *c, size_t n)
+{
+	char *x = p->packed, *y = p->packed + p->packed_half;
+	shmx__ev_un_fn *fn = shmx__ev_un((enum shmx__ev_un_op)in->op, in->t);
+	size_t k = 0;
+
+	if (in->t == SHMX_F32)
+		PACKED(float);
+	else
+		PACKED(double);
+}
+
 static int apply(const struct shmx__prog *p, const struct ins *in, void *o,
 		 const void *const *val, uint64_t b0, size_t n,
 		 struct shmx_error *err)
@@ -47,7 +82,10 @@ static int apply(const struct shmx__prog *p, const struct ins *in, void *o,
 		shmx__ev_cast(at, in->t)(o, x[0], n);
 		return 0;
 	case I_UN:
-		shmx__ev_un((enum shmx__ev_un_op)in->op, at)(o, x[0], n);
+		if (in->mask && val)
+			masked_un(p, in, o, x[0], val[in->mask - 1], n);
+		else
+			shmx__ev_un((enum shmx__ev_un_op)in->op, at)(o, x[0], n);
 		return 0;
 	case I_BIN:
 		return shmx__ev_bin((enum shmx__ev_bin_op)in->op, at)(

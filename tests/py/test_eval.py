@@ -202,6 +202,19 @@ class EvalF64(EvalTestCase):
             with self.subTest(expr=expr):
                 self.check(expr, arrays)
 
+    def test_where_computes_a_branch_only_where_it_is_taken(self):
+        # the same values as numpy's, which computes both everywhere
+        rng = np.random.default_rng(8)
+        arrays = {"x": rng.standard_normal((257, 5)) * 3,
+                  "y": rng.standard_normal((257, 5))}
+        for expr in ["where(x > 0, log1p(x), -x**2)",
+                     "where(x > 0, log(x), exp(x))",
+                     "where(y < x, sin(x), cos(y)) + 1",
+                     "sum(where(x > -1, log1p(x), 0), axis=1)",
+                     "where(x > 0, log(x), exp(x)) * log(x)"]:
+            with self.subTest(expr=expr):
+                self.check(expr, arrays, js=(1, 3))
+
     def test_a_row_vector_that_needs_all_rows(self):
         # numpy aligns sum(x, axis=1) (R,) with the columns of x (R x R)
         rng = np.random.default_rng(4)
