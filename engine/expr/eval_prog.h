@@ -66,6 +66,10 @@ struct ins {
 	void *tile; /* M_TILE operands: nb rows of cdata */
 	int tiled;  /* some rowwise instruction reads it as M_TILE */
 	int explicit_cast; /* I_CAST written by the user (int8(...)) */
+	/* an expensive I_UN whose one reader is a branch of a where: computed
+	 * only where that branch is taken (mask: the condition + 1) */
+	int mask;
+	uint8_t sense;
 	/* rowwise: the register's offset in the scratch */
 	size_t reg;
 	const struct shmx__expr_node *node;
@@ -81,11 +85,16 @@ struct shmx__prog {
 	size_t scratch_bytes;
 	const void **vals; /* each instruction's values in the current block */
 	double *colbuf; /* per-column sums of a block (4 x widest) */
+	char *packed;   /* a masked I_UN's operands and results, packed */
+	size_t packed_half;
 	uint64_t widest;
 	/* programs: instruction indices, dependency order; [npasses] is the
 	 * main pass */
 	unsigned **list;
 	unsigned *nlist;
+	uint64_t *flat; /* a list whose values all have this many per row and
+			 * are element-wise: its blocks are ranges of
+			 * elements, whatever the rows' width (0: rows) */
 	size_t *slot_bytes;
 	unsigned npasses;
 	/* the values of the result when it is constant */
@@ -94,11 +103,11 @@ struct shmx__prog {
 
 /* evaluate the constants known after pass `upto` (-1: at build) */
 int shmx__prog_consts(struct shmx__prog *p, int upto, struct shmx_error *err);
-/* run list over rows [b0, b0 + m) of a chunk whose first row is row0 */
-int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
-		     unsigned n, const void *const *in, uint64_t row0,
-		     uint64_t b0, uint64_t m, void *root_out,
-		     struct shmx_error *err);
+/* run list k over rows [b0, b0 + m) of a chunk whose first row is row0
+ * (for a flat list: its elements [b0, b0 + m), counted from row 0) */
+int shmx__prog_block(const struct shmx__prog *p, unsigned k,
+		     const void *const *in, uint64_t row0, uint64_t b0,
+		     uint64_t m, void *root_out, struct shmx_error *err);
 
 static inline size_t shmx__ins_size(const struct ins *i)
 {

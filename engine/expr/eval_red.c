@@ -246,14 +246,19 @@ static void cols_sum(int f, struct shmx__ev_acc *a, const double *x,
 {
 	int nan = is_nan_form(f);
 
-	for (size_t c = 0; c < cols; c++)
-		b[c] = k[c] = 0;
-	for (size_t r = 0; r < nrows; r++, x += cols)
+	for (size_t c = 0; c < cols; c++) {
+		b[c] = 0;
+		k[c] = nan ? 0 : (double)nrows;
+	}
+	for (size_t r = 0; r < nrows && !nan; r++, x += cols)
+		for (size_t c = 0; c < cols; c++)
+			b[c] += x[c];
+	for (size_t r = 0; r < nrows && nan; r++, x += cols)
 		for (size_t c = 0; c < cols; c++) {
 			double v = x[c];
 
-			b[c] += nan ? (v == v ? v : 0.0) : v;
-			k[c] += nan ? (v == v ? 1.0 : 0.0) : 1.0;
+			b[c] += v == v ? v : 0.0;
+			k[c] += v == v ? 1.0 : 0.0;
 		}
 	for (size_t c = 0; c < cols; c++) {
 		double e;
@@ -273,14 +278,19 @@ static void cols_mom(int f, struct shmx__ev_acc *a, const double *x,
 	int nan = is_nan_form(f);
 	const double *p = x;
 
-	for (size_t c = 0; c < cols; c++)
-		s[c] = k[c] = sd[c] = sq[c] = 0;
-	for (size_t r = 0; r < nrows; r++, p += cols)
+	for (size_t c = 0; c < cols; c++) {
+		s[c] = sd[c] = sq[c] = 0;
+		k[c] = nan ? 0 : (double)nrows;
+	}
+	for (size_t r = 0; r < nrows && !nan; r++, p += cols)
+		for (size_t c = 0; c < cols; c++)
+			s[c] += p[c];
+	for (size_t r = 0; r < nrows && nan; r++, p += cols)
 		for (size_t c = 0; c < cols; c++) {
 			double v = p[c];
 
-			s[c] += nan ? (v == v ? v : 0.0) : v;
-			k[c] += nan ? (v == v ? 1.0 : 0.0) : 1.0;
+			s[c] += v == v ? v : 0.0;
+			k[c] += v == v ? 1.0 : 0.0;
 		}
 	for (size_t c = 0; c < cols; c++)
 		s[c] = k[c] > 0 ? s[c] / k[c] : 0; /* the block's means */
@@ -288,7 +298,8 @@ static void cols_mom(int f, struct shmx__ev_acc *a, const double *x,
 		for (size_t c = 0; c < cols; c++) {
 			double d = p[c] - s[c];
 
-			d = nan && p[c] != p[c] ? 0.0 : d;
+			if (nan)
+				d = p[c] != p[c] ? 0.0 : d;
 			sd[c] += d;
 			sq[c] += d * d;
 		}

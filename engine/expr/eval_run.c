@@ -32,6 +32,41 @@ static const void *opnd(const struct shmx__prog *p, const struct ins *in,
 	}
 }
 
+/* A masked I_UN (eval_prog.h): the taken elements packed, computed, and
+ * put back, without a branch per element (the signs of data are not
+ * predictable); the others get any value, never read.  Only floats are
+ * masked (expensive functions); the packed buffers have room for one
+ * value more than a block and are zeroed once, so every read is of a
+ * defined value. */
+#define PACKED(T)                                                          \
+	do {                                                               \
+		const T *src = a;                                          \
+		T *dst = o, *px = (T *)(void *)x, *py = (T *)(void *)y;    \
+		for (size_t i = 0; i < n; i++) {                           \
+			px[k] = src[i];                                    \
+			k += (c[i] != 0) == in->sense;                     \
+		}                                                          \
+		fn(py, px, k);                                             \
+		k = 0;                                                     \
+		for (size_t i = 0; i < n; i++) {                           \
+			dst[i] = py[k];                                    \
+			k += (c[i] != 0) == in->sense;                     \
+		}                                                          \
+	} while (0)
+
+static void masked_un(const struct shmx__prog *p, const struct ins *in,
+		      void *o, const void *a, const uint8_t *c, size_t n)
+{
+	char *x = p->packed, *y = p->packed + p->packed_half;
+	shmx__ev_un_fn *fn = shmx__ev_un((enum shmx__ev_un_op)in->op, in->t);
+	size_t k = 0;
+
+	if (in->t == SHMX_F32)
+		PACKED(float);
+	else
+		PACKED(double);
+}
+
 static int apply(const struct shmx__prog *p, const struct ins *in, void *o,
 		 const void *const *val, uint64_t b0, size_t n,
 		 struct shmx_error *err)
@@ -47,7 +82,10 @@ static int apply(const struct shmx__prog *p, const struct ins *in, void *o,
 		shmx__ev_cast(at, in->t)(o, x[0], n);
 		return 0;
 	case I_UN:
-		shmx__ev_un((enum shmx__ev_un_op)in->op, at)(o, x[0], n);
+		if (in->mask && val)
+			masked_un(p, in, o, x[0], val[in->mask - 1], n);
+		else
+			shmx__ev_un((enum shmx__ev_un_op)in->op, at)(o, x[0], n);
 		return 0;
 	case I_BIN:
 		return shmx__ev_bin((enum shmx__ev_bin_op)in->op, at)(
@@ -84,12 +122,14 @@ static void expand(void *dst, const void *src, uint64_t rows, uint64_t w,
 
 /* ---- a block ---------------------------------------------------------------- */
 
-int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
-		     unsigned n, const void *const *in, uint64_t row0,
-		     uint64_t b0, uint64_t m, void *root_out,
-		     struct shmx_error *err)
+int shmx__prog_block(const struct shmx__prog *p, unsigned lk,
+		     const void *const *in, uint64_t row0, uint64_t b0,
+		     uint64_t m, void *root_out, struct shmx_error *err)
 {
 	const void **val = p->vals; /* the worker's own (scratch) */
+	const unsigned *list = p->list[lk];
+	unsigned n = p->nlist[lk];
+	uint64_t fw = p->flat[lk];
 	int rc = 0;
 
 	for (unsigned k = 0; !rc && k < n; k++) {
@@ -104,7 +144,8 @@ int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
 		switch (x->kind) {
 		case I_INPUT:
 			o = (void *)((const char *)in[x->input] +
-				     (b0 - row0) * x->in_cols * size);
+				     (fw ? b0 - row0 * fw
+					 : (b0 - row0) * x->in_cols) * size);
 			break;
 		case I_COLS:
 			gather(o, val[x->a[0]], m, x->w, a->w, x->start, size);
@@ -116,22 +157,26 @@ int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
 			shmx__ev_red_rows(&x->red, val[x->a[0]], m, a->w, o);
 			break;
 		default:
-			rc = apply(p, x, o, val, b0, m * x->w, err);
+			rc = apply(p, x, o, val, b0, fw ? m : m * x->w, err);
 			break;
 		}
 		val[i] = o;
 	}
 	if (!rc && root_out && val[p->root] != root_out)
 		memcpy(root_out, val[p->root],
-		       m * p->ins[p->root].w * shmx__ins_size(&p->ins[p->root]));
+		       (fw ? m : m * p->ins[p->root].w) *
+			       shmx__ins_size(&p->ins[p->root]));
 	return rc;
 }
 
 /* The pass's reductions of a block: each into its state in the slot, or
- * a vector's rows into its buffer. */
+ * a vector's rows into its buffer.  A flat block's b0 and m count
+ * elements (then a vector has one a row). */
 static void accumulate(const struct shmx__prog *p, unsigned k, char *slot,
 		       uint64_t b0, uint64_t m)
 {
+	uint64_t fw = p->flat[k];
+
 	for (unsigned i = 0; i < p->n; i++) {
 		const struct ins *x = &p->ins[i];
 		const struct ins *a = &p->ins[x->a[0]];
@@ -147,8 +192,8 @@ static void accumulate(const struct shmx__prog *p, unsigned k, char *slot,
 			shmx__ev_red_cols(&x->red, acc, v, m, a->w,
 					  (int64_t)b0, p->colbuf);
 		else
-			shmx__ev_red_all(&x->red, acc, v, m * a->w,
-					 (int64_t)(b0 * a->w));
+			shmx__ev_red_all(&x->red, acc, v, fw ? m : m * a->w,
+					 (int64_t)(fw ? b0 : b0 * a->w));
 	}
 }
 
@@ -158,13 +203,15 @@ int shmx__prog_pass_chunk(const struct shmx__prog *p, unsigned k,
 {
 	int rc = 0;
 
-	memset(slot, 0, p->slot_bytes[k]);
-	for (uint64_t b0 = row0; !rc && b0 < row0 + nrows; b0 += p->nb) {
-		uint64_t m = row0 + nrows - b0 < p->nb ? row0 + nrows - b0
-						      : p->nb;
+	uint64_t fw = p->flat[k], step = fw ? SHMX__EVAL_BLOCK : p->nb;
+	uint64_t b = fw ? row0 * fw : row0, end = fw ? (row0 + nrows) * fw
+						    : row0 + nrows;
 
-		rc = shmx__prog_block(p, p->list[k], p->nlist[k], in, row0, b0,
-				      m, NULL, err);
+	memset(slot, 0, p->slot_bytes[k]);
+	for (uint64_t b0 = b; !rc && b0 < end; b0 += step) {
+		uint64_t m = end - b0 < step ? end - b0 : step;
+
+		rc = shmx__prog_block(p, k, in, row0, b0, m, NULL, err);
 		if (!rc)
 			accumulate(p, k, slot, b0, m);
 	}
@@ -176,17 +223,18 @@ int shmx__prog_main_chunk(const struct shmx__prog *p, const void *const *in,
 			  struct shmx_error *err)
 {
 	const struct ins *r = &p->ins[p->root];
-	size_t row_bytes = r->w * shmx__ins_size(r);
+	unsigned k = p->npasses;
+	uint64_t fw = p->flat[k], step = fw ? SHMX__EVAL_BLOCK : p->nb;
+	uint64_t b = fw ? row0 * fw : row0, end = fw ? (row0 + nrows) * fw
+						    : row0 + nrows;
+	size_t unit = (fw ? 1 : r->w) * shmx__ins_size(r);
 	int rc = 0;
 
-	for (uint64_t b0 = row0; !rc && b0 < row0 + nrows; b0 += p->nb) {
-		uint64_t m = row0 + nrows - b0 < p->nb ? row0 + nrows - b0
-						      : p->nb;
+	for (uint64_t b0 = b; !rc && b0 < end; b0 += step) {
+		uint64_t m = end - b0 < step ? end - b0 : step;
 
-		rc = shmx__prog_block(p, p->list[p->npasses],
-				      p->nlist[p->npasses], in, row0, b0, m,
-				      (char *)out + (b0 - row0) * row_bytes,
-				      err);
+		rc = shmx__prog_block(p, k, in, row0, b0, m,
+				      (char *)out + (b0 - b) * unit, err);
 	}
 	return rc;
 }
