@@ -370,8 +370,9 @@ static int programs(struct shmx__prog *p)
 
 	p->list = shmx__calloc(p->npasses + 1, sizeof(*p->list));
 	p->nlist = shmx__calloc(p->npasses + 1, sizeof(*p->nlist));
+	p->flat = shmx__calloc(p->npasses + 1, sizeof(*p->flat));
 	p->slot_bytes = shmx__calloc(p->npasses + 1, sizeof(size_t));
-	if (!seed || !p->list || !p->nlist || !p->slot_bytes) {
+	if (!seed || !p->list || !p->nlist || !p->slot_bytes || !p->flat) {
 		shmx__free(seed);
 		return -ENOMEM;
 	}
@@ -400,25 +401,76 @@ static int programs(struct shmx__prog *p)
 	return rc;
 }
 
-/* Block rows from the widest rowwise value; a register per rowwise
- * instruction (inputs are read where they are). */
+static int flat_ins(const struct shmx__prog *p, const struct ins *x,
+		    uint64_t w)
+{
+	if (x->w != w || (x->kind != I_INPUT && x->kind != I_CAST &&
+			  x->kind != I_BIN && x->kind != I_UN &&
+			  x->kind != I_WHERE && x->kind != I_CLIP))
+		return 0;
+	for (unsigned k = 0; k < x->na; k++)
+		if (x->mode[k] != M_VEC && x->mode[k] != M_SCALAR)
+			return 0;
+	(void)p;
+	return 1;
+}
+
+/* Whether list k is element-wise over values of one width (and, for a
+ * pass, reduces them whole): its blocks may then cut rows. */
+static uint64_t flat_width(const struct shmx__prog *p, unsigned k)
+{
+	uint64_t w;
+
+	if (!p->nlist[k])
+		return 0;
+	w = p->ins[p->list[k][0]].w;
+	for (unsigned j = 0; j < p->nlist[k]; j++)
+		if (!flat_ins(p, &p->ins[p->list[k][j]], w))
+			return 0;
+	for (unsigned i = 0; k < p->npasses && i < p->n; i++) {
+		const struct ins *x = &p->ins[i];
+
+		if (x->kind == I_PASS && x->pass == (int)k &&
+		    p->ins[x->a[0]].rowwise && (x->per_col || (x->vec && w != 1)))
+			return 0;
+	}
+	return w ? w : 0;
+}
+
+/* Block rows from the widest rowwise value of the lists that go by rows;
+ * a register per rowwise instruction (inputs are read where they are):
+ * a block of rows, or of SHMX__EVAL_BLOCK elements, whichever is larger
+ * for the lists it is in. */
 static int layout(struct shmx__prog *p)
 {
+	char *by_rows = shmx__calloc(p->n, 1);
 	size_t off = 0;
 
+	if (!by_rows)
+		return -ENOMEM;
 	p->widest = 1;
-	for (unsigned i = 0; i < p->n; i++)
-		if (p->ins[i].rowwise && p->ins[i].w > p->widest)
-			p->widest = p->ins[i].w;
+	for (unsigned k = 0; k <= p->npasses; k++) {
+		p->flat[k] = flat_width(p, k);
+		for (unsigned j = 0; !p->flat[k] && j < p->nlist[k]; j++) {
+			unsigned i = p->list[k][j];
+
+			by_rows[i] = 1;
+			if (p->ins[i].w > p->widest)
+				p->widest = p->ins[i].w;
+		}
+	}
 	p->nb = SHMX__EVAL_BLOCK / p->widest ? SHMX__EVAL_BLOCK / p->widest : 1;
 	for (unsigned i = 0; i < p->n; i++) {
 		struct ins *in = &p->ins[i];
+		uint64_t vals = by_rows[i] ? p->nb * in->w : 0;
 
 		if (!in->rowwise || in->kind == I_INPUT)
 			continue;
 		in->reg = off;
-		off += SHMX__ALIGN_UP(p->nb * in->w * shmx__ins_size(in), 64);
+		vals = vals > SHMX__EVAL_BLOCK ? vals : SHMX__EVAL_BLOCK;
+		off += SHMX__ALIGN_UP(vals * shmx__ins_size(in), 64);
 	}
+	shmx__free(by_rows);
 	p->scratch_bytes = off;
 	p->scratch = shmx__aligned_alloc(64, off ? off : 64);
 	p->colbuf = shmx__calloc(4 * p->widest, sizeof(double));
@@ -470,6 +522,7 @@ void shmx__prog_free(struct shmx__prog *p)
 		shmx__free(p->list[k]);
 	shmx__free(p->list);
 	shmx__free(p->nlist);
+	shmx__free(p->flat);
 	shmx__free(p->slot_bytes);
 	shmx__free(p->scratch);
 	shmx__free(p->colbuf);

@@ -86,6 +86,9 @@ struct shmx__prog {
 	 * main pass */
 	unsigned **list;
 	unsigned *nlist;
+	uint64_t *flat; /* a list whose values all have this many per row and
+			 * are element-wise: its blocks are ranges of
+			 * elements, whatever the rows' width (0: rows) */
 	size_t *slot_bytes;
 	unsigned npasses;
 	/* the values of the result when it is constant */
@@ -94,11 +97,11 @@ struct shmx__prog {
 
 /* evaluate the constants known after pass `upto` (-1: at build) */
 int shmx__prog_consts(struct shmx__prog *p, int upto, struct shmx_error *err);
-/* run list over rows [b0, b0 + m) of a chunk whose first row is row0 */
-int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
-		     unsigned n, const void *const *in, uint64_t row0,
-		     uint64_t b0, uint64_t m, void *root_out,
-		     struct shmx_error *err);
+/* run list k over rows [b0, b0 + m) of a chunk whose first row is row0
+ * (for a flat list: its elements [b0, b0 + m), counted from row 0) */
+int shmx__prog_block(const struct shmx__prog *p, unsigned k,
+		     const void *const *in, uint64_t row0, uint64_t b0,
+		     uint64_t m, void *root_out, struct shmx_error *err);
 
 static inline size_t shmx__ins_size(const struct ins *i)
 {

@@ -84,12 +84,14 @@ static void expand(void *dst, const void *src, uint64_t rows, uint64_t w,
 
 /* ---- a block ---------------------------------------------------------------- */
 
-int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
-		     unsigned n, const void *const *in, uint64_t row0,
-		     uint64_t b0, uint64_t m, void *root_out,
-		     struct shmx_error *err)
+int shmx__prog_block(const struct shmx__prog *p, unsigned lk,
+		     const void *const *in, uint64_t row0, uint64_t b0,
+		     uint64_t m, void *root_out, struct shmx_error *err)
 {
 	const void **val = p->vals; /* the worker's own (scratch) */
+	const unsigned *list = p->list[lk];
+	unsigned n = p->nlist[lk];
+	uint64_t fw = p->flat[lk];
 	int rc = 0;
 
 	for (unsigned k = 0; !rc && k < n; k++) {
@@ -104,7 +106,8 @@ int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
 		switch (x->kind) {
 		case I_INPUT:
 			o = (void *)((const char *)in[x->input] +
-				     (b0 - row0) * x->in_cols * size);
+				     (fw ? b0 - row0 * fw
+					 : (b0 - row0) * x->in_cols) * size);
 			break;
 		case I_COLS:
 			gather(o, val[x->a[0]], m, x->w, a->w, x->start, size);
@@ -116,22 +119,26 @@ int shmx__prog_block(const struct shmx__prog *p, const unsigned *list,
 			shmx__ev_red_rows(&x->red, val[x->a[0]], m, a->w, o);
 			break;
 		default:
-			rc = apply(p, x, o, val, b0, m * x->w, err);
+			rc = apply(p, x, o, val, b0, fw ? m : m * x->w, err);
 			break;
 		}
 		val[i] = o;
 	}
 	if (!rc && root_out && val[p->root] != root_out)
 		memcpy(root_out, val[p->root],
-		       m * p->ins[p->root].w * shmx__ins_size(&p->ins[p->root]));
+		       (fw ? m : m * p->ins[p->root].w) *
+			       shmx__ins_size(&p->ins[p->root]));
 	return rc;
 }
 
 /* The pass's reductions of a block: each into its state in the slot, or
- * a vector's rows into its buffer. */
+ * a vector's rows into its buffer.  A flat block's b0 and m count
+ * elements (then a vector has one a row). */
 static void accumulate(const struct shmx__prog *p, unsigned k, char *slot,
 		       uint64_t b0, uint64_t m)
 {
+	uint64_t fw = p->flat[k];
+
 	for (unsigned i = 0; i < p->n; i++) {
 		const struct ins *x = &p->ins[i];
 		const struct ins *a = &p->ins[x->a[0]];
@@ -147,8 +154,8 @@ static void accumulate(const struct shmx__prog *p, unsigned k, char *slot,
 			shmx__ev_red_cols(&x->red, acc, v, m, a->w,
 					  (int64_t)b0, p->colbuf);
 		else
-			shmx__ev_red_all(&x->red, acc, v, m * a->w,
-					 (int64_t)(b0 * a->w));
+			shmx__ev_red_all(&x->red, acc, v, fw ? m : m * a->w,
+					 (int64_t)(fw ? b0 : b0 * a->w));
 	}
 }
 
@@ -158,13 +165,15 @@ int shmx__prog_pass_chunk(const struct shmx__prog *p, unsigned k,
 {
 	int rc = 0;
 
-	memset(slot, 0, p->slot_bytes[k]);
-	for (uint64_t b0 = row0; !rc && b0 < row0 + nrows; b0 += p->nb) {
-		uint64_t m = row0 + nrows - b0 < p->nb ? row0 + nrows - b0
-						      : p->nb;
+	uint64_t fw = p->flat[k], step = fw ? SHMX__EVAL_BLOCK : p->nb;
+	uint64_t b = fw ? row0 * fw : row0, end = fw ? (row0 + nrows) * fw
+						    : row0 + nrows;
 
-		rc = shmx__prog_block(p, p->list[k], p->nlist[k], in, row0, b0,
-				      m, NULL, err);
+	memset(slot, 0, p->slot_bytes[k]);
+	for (uint64_t b0 = b; !rc && b0 < end; b0 += step) {
+		uint64_t m = end - b0 < step ? end - b0 : step;
+
+		rc = shmx__prog_block(p, k, in, row0, b0, m, NULL, err);
 		if (!rc)
 			accumulate(p, k, slot, b0, m);
 	}
@@ -176,17 +185,18 @@ int shmx__prog_main_chunk(const struct shmx__prog *p, const void *const *in,
 			  struct shmx_error *err)
 {
 	const struct ins *r = &p->ins[p->root];
-	size_t row_bytes = r->w * shmx__ins_size(r);
+	unsigned k = p->npasses;
+	uint64_t fw = p->flat[k], step = fw ? SHMX__EVAL_BLOCK : p->nb;
+	uint64_t b = fw ? row0 * fw : row0, end = fw ? (row0 + nrows) * fw
+						    : row0 + nrows;
+	size_t unit = (fw ? 1 : r->w) * shmx__ins_size(r);
 	int rc = 0;
 
-	for (uint64_t b0 = row0; !rc && b0 < row0 + nrows; b0 += p->nb) {
-		uint64_t m = row0 + nrows - b0 < p->nb ? row0 + nrows - b0
-						      : p->nb;
+	for (uint64_t b0 = b; !rc && b0 < end; b0 += step) {
+		uint64_t m = end - b0 < step ? end - b0 : step;
 
-		rc = shmx__prog_block(p, p->list[p->npasses],
-				      p->nlist[p->npasses], in, row0, b0, m,
-				      (char *)out + (b0 - row0) * row_bytes,
-				      err);
+		rc = shmx__prog_block(p, k, in, row0, b0, m,
+				      (char *)out + (b0 - b) * unit, err);
 	}
 	return rc;
 }
