@@ -967,7 +967,7 @@ INPLACE_BYTES = {"quick": 256 << 20, "full": 2 << 30}
 
 def w_inplace(cfg):
     """i. Rewrite a file on the disk in place: shmx --in-place (crash-safe:
-    its undo journal, two syncs a chunk) against a C loop that rewrites the
+    its undo journal, one flush a chunk) against a C loop that rewrites the
     mapping with no safety at all and msyncs once at the end."""
     os.makedirs(DATA, exist_ok=True)
     remove_stale_cold()
@@ -1012,8 +1012,9 @@ def inplace_runs(cfg, path, nb, rows):
             f"cache; before every run `sync FILE`, untimed, so no run writes back another's "
             f"pages. shmx: `run scale:2 FILE --in-place -j {NCPU}` ({st.get('chunks', '?')} "
             f"chunks of {st.get('chunk_rows', '?')} rows): each chunk's original bytes are "
-            f"written to the journal and fdatasynced before it changes, its new bytes msynced "
-            f"before it is marked done, so it writes every byte twice with two syncs a chunk. "
+            f"written to the journal and fdatasynced before it changes, its new bytes written "
+            f"back and made durable by the next chunk's sync before it is marked done, so it "
+            f"writes every byte twice with one flush a chunk. "
             f"C: `perf/c/inplace_loop.c`, the mapping rewritten by an OpenMP loop and one "
             f"msync of the whole file: once written, one sync, and a crash midway leaves it "
             f"half scaled. Every run doubles the file; after the last the rows are checked "

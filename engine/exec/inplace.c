@@ -78,6 +78,22 @@ static int describe(const struct shmx__job *job, const struct shmx_run_opts *o,
 
 /* ---- around the pool --------------------------------------------------- */
 
+/* Sync the input as it is, and learn whether its rows can be rewritten
+ * with one flush a chunk (store/journal.h). */
+static int overwrite_only(struct shmx__job *job, struct shmx_error *err)
+{
+	char msg[SHMX_ERROR_MSG_MAX];
+	int rc = shmx__journal_overwrite_only(job->target_fd, job->data_foff,
+					      job->out_bytes, err);
+
+	job->overwrite_only = rc > 0;
+	if (rc >= 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return shmx__fail(err, rc, "%s: %s", shmx_array_target(job->in[0].array)->spec,
+			  msg);
+}
+
 static const struct shmx_target *target(const struct shmx__job *job)
 {
 	return shmx_array_target(job->in[0].array);
@@ -92,6 +108,8 @@ int shmx__inplace_begin(struct shmx__job *job, const struct shmx_run_opts *o,
 	if (job->journal || !job->out_bytes)
 		return 0; /* resumed (it has one), or nothing to rewrite */
 	rc = describe(job, o, lanes, &run, err);
+	if (!rc)
+		rc = overwrite_only(job, err);
 	if (rc)
 		return rc;
 	job->journal = shmx__calloc(1, sizeof(*job->journal));
@@ -259,6 +277,8 @@ static int recover(struct shmx__job *job, unsigned lanes,
 	if (!job->done)
 		return shmx__fail(err, -ENOMEM, "out of memory");
 	rc = roll_back(job, -1, job->done, &ndone, err);
+	if (!rc)
+		rc = overwrite_only(job, err);
 	return rc ? rc : shmx__journal_renew(job->journal, lanes, err);
 }
 

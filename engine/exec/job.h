@@ -87,6 +87,8 @@ struct shmx__job {
 	struct shmx__journal *journal; /* NULL until the run has one */
 	uint8_t *done;                 /* resumed: chunks done before, or NULL */
 	int target_fd;                 /* the input's, for its syncs */
+	int overwrite_only;            /* rewriting it changes no metadata:
+					  one flush a chunk (sink_inplace.c) */
 	uint64_t data_foff;            /* its data's offset in the file */
 	char op_buf[512];              /* resumed: the op, as the journal has it */
 

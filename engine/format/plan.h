@@ -12,9 +12,9 @@
 /* 4 MiB: large enough that per-chunk overhead (claim, populate, partial)
  * is noise, small enough that 2 GiB gives hundreds of chunks to balance. */
 #define SHMX__CHUNK_DEFAULT (UINT64_C(4) << 20)
-/* 64 MiB for --in-place: each chunk costs two syncs on a disk (its saved
- * original, then its new bytes), and a disk writes few large synced
- * blocks much faster than many small ones (README "Benchmarks"). */
+/* 64 MiB for --in-place: each chunk costs a flush of the disk's cache
+ * (its saved original, exec/sink_inplace.c), and a disk writes few large
+ * synced blocks much faster than many small ones (README "Benchmarks"). */
 #define SHMX__CHUNK_INPLACE (UINT64_C(64) << 20)
 
 struct shmx__plan {

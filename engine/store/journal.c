@@ -11,7 +11,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -176,6 +181,89 @@ int shmx__journal_sync_target(int fd, uint64_t foff, void *p, uint64_t len,
 	return 0;
 }
 
+int shmx__journal_write_target(int fd, uint64_t foff, uint64_t len,
+			       struct shmx_error *err)
+{
+	unsigned flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			 SYNC_FILE_RANGE_WAIT_AFTER;
+	int rc;
+
+	if (!len)
+		return 0;
+	if (shmx__fault_hit("target-sync")) {
+		errno = EIO;
+		rc = -1;
+	} else {
+		do
+			rc = sync_file_range(fd, (off_t)foff, (off_t)len, flags);
+		while (rc < 0 && errno == EINTR);
+	}
+	if (rc < 0)
+		return shmx__fail(err, -errno, "cannot write the rewritten rows "
+				  "to the disk: %s", strerror(errno));
+	/* durable at the next flush, which comes before its done mark */
+	shmx__fault_synced("target", fd, foff, len);
+	return 0;
+}
+
+/* Every byte of [off, off + len) in extents that are written, not
+ * shared, not delayed: an overwrite of them changes no metadata. */
+static int extents_written(int fd, uint64_t off, uint64_t len)
+{
+	enum { N = 64 };
+	char buf[sizeof(struct fiemap) + N * sizeof(struct fiemap_extent)];
+	struct fiemap *fm = (struct fiemap *)buf;
+	uint64_t at = off, end = off + len;
+	const unsigned bad = FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC |
+			     FIEMAP_EXTENT_UNWRITTEN | FIEMAP_EXTENT_SHARED |
+			     FIEMAP_EXTENT_ENCODED | FIEMAP_EXTENT_DATA_INLINE |
+			     FIEMAP_EXTENT_NOT_ALIGNED;
+
+	while (at < end) {
+		memset(fm, 0, sizeof(*fm));
+		fm->fm_start = at;
+		fm->fm_length = end - at;
+		fm->fm_flags = FIEMAP_FLAG_SYNC;
+		fm->fm_extent_count = N;
+		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0 || !fm->fm_mapped_extents)
+			return 0;
+		for (unsigned i = 0; i < fm->fm_mapped_extents; i++) {
+			const struct fiemap_extent *e = &fm->fm_extents[i];
+
+			if (e->fe_logical > at || (e->fe_flags & bad))
+				return 0; /* a hole, or one that needs metadata */
+			at = e->fe_logical + e->fe_length;
+			if (at >= end)
+				return 1;
+		}
+	}
+	return 1;
+}
+
+int shmx__journal_overwrite_only(int fd, uint64_t foff, uint64_t len,
+				 struct shmx_error *err)
+{
+	struct statfs fs;
+	int rc;
+
+	/* what the run begins with is on the disk, its allocation included */
+	if (shmx__fault_hit("target-sync")) {
+		errno = EIO;
+		rc = -1;
+	} else {
+		do
+			rc = fdatasync(fd);
+		while (rc < 0 && errno == EINTR);
+	}
+	if (rc < 0)
+		return shmx__fail(err, -errno, "cannot sync it to the disk: %s",
+				  strerror(errno));
+	if (fstatfs(fd, &fs) < 0 || (fs.f_type != EXT4_SUPER_MAGIC &&
+				     fs.f_type != XFS_SUPER_MAGIC))
+		return 0;
+	return len && extents_written(fd, foff, len);
+}
+
 /* ---- layout ------------------------------------------------------------ */
 
 static void layout(struct shmx__journal *j)
@@ -191,7 +279,8 @@ static void layout(struct shmx__journal *j)
 static uint64_t area_off(const struct shmx__journal *j, unsigned lane,
 			 unsigned area)
 {
-	return j->lanes_off + (2 * (uint64_t)lane + area) * j->area_bytes;
+	return j->lanes_off +
+	       (SHMX__JOURNAL_AREAS * (uint64_t)lane + area) * j->area_bytes;
 }
 
 static uint64_t file_bytes(const struct shmx__journal *j, unsigned lanes)
@@ -539,7 +628,7 @@ int shmx__journal_rollback(struct shmx__journal *j, int lane, char *data,
 	if (!buf)
 		return shmx__fail(err, -ENOMEM, "%s: out of memory", j->path);
 	for (unsigned l = first; l < last; l++)
-		for (unsigned a = 0; a < 2; a++) {
+		for (unsigned a = 0; a < SHMX__JOURNAL_AREAS; a++) {
 			if (!record_read(j, area_off(j, l, a), buf, &r) ||
 			    (done && done[r.chunk]))
 				continue;

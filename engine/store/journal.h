@@ -15,7 +15,7 @@
  *   8192   done table: one byte per chunk, SHMX__JOURNAL_DONE once the
  *          chunk's new bytes are durable
  *   ...    lanes: one per worker (a replacement takes its dead worker's),
- *          two areas each, used in turn; an area is a record header
+ *          three areas each, used in turn; an area is a record header
  *          (chunk, length, epoch, checksum of header and data) and the
  *          chunk's original bytes
  *
@@ -43,6 +43,7 @@
 #define SHMX__JOURNAL_PREFIX ".shmx-journal-"
 #define SHMX__JOURNAL_DONE 0xD1u
 #define SHMX__JOURNAL_OP_MAX 512
+#define SHMX__JOURNAL_AREAS 3u /* per lane (exec/sink_inplace.c says why) */
 
 /* What the run is: enough to do it again, and to know the target is the
  * same array. */
@@ -109,6 +110,18 @@ int shmx__journal_mark(struct shmx__journal *j, uint64_t chunk,
  * file offset foff; the test mirror learns of it. */
 int shmx__journal_sync_target(int fd, uint64_t foff, void *p, uint64_t len,
 			      struct shmx_error *err);
+/* Write the target's file bytes [foff, foff + len) back and wait, without
+ * a flush of the disk's cache (sync_file_range): durable at the next
+ * flush, when overwrite_only said so. */
+int shmx__journal_write_target(int fd, uint64_t foff, uint64_t len,
+			       struct shmx_error *err);
+/* fdatasync the target, then 1 when rewriting [foff, foff + len) changes
+ * no metadata (ext4 or XFS, every byte in written, unshared extents), so
+ * that write_target and the next flush make the rows durable; 0 when
+ * each chunk must be synced on its own; a negative code when the sync
+ * fails. */
+int shmx__journal_overwrite_only(int fd, uint64_t foff, uint64_t len,
+				 struct shmx_error *err);
 /* fdatasync the journal itself. */
 int shmx__journal_sync(struct shmx__journal *j, struct shmx_error *err);
 
