@@ -11,8 +11,10 @@
  *	wait -> c0, compute, release(c0), submit(c4)    c1..c4 in flight
  *	wait -> c1, compute, release(c1), submit(c5)    ...
  *
- * Chunks come back in the order they were submitted.  Each buffer is held
- * from submit until release, so the queue depth counts both the reads in
+ * Chunks come back in the order they were submitted (wait), or in any
+ * order the caller picks (wait_chunk; ready says which have arrived).
+ * Each buffer is held from submit until release, so the queue depth
+ * counts both the reads in
  * flight and the chunks the caller still holds.
  *
  * Whatever the system lacks is replaced, never silently: a filesystem
@@ -31,6 +33,7 @@
 #ifndef SHMX_ENGINE_STREAM_H
 #define SHMX_ENGINE_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "shmx/error.h"
 #include "format/plan.h"
@@ -114,6 +117,21 @@ int shmx__stream_submit(struct shmx__stream *s, uint64_t chunk);
  * free again.  EINTR, EAGAIN and short reads are retried inside. */
 int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
 		      const void **rows, struct shmx_error *err);
+
+/* Like wait, for the oldest submitted chunk numbered `chunk` rather than
+ * the oldest of all: the caller may take its chunks in the order their
+ * reads complete (shmx__stream_ready).  -ENODATA when no such chunk is
+ * submitted (and not yet returned). */
+int shmx__stream_wait_chunk(struct shmx__stream *s, uint64_t chunk,
+			    const void **rows, struct shmx_error *err);
+
+/* Whether a submitted chunk has its bytes (or its error) in now, without
+ * waiting: true with *chunk the oldest such.  A disk completes reads out
+ * of order; a caller that takes that chunk first (wait_chunk) frees its
+ * buffer for the next read sooner than one that waits for the oldest,
+ * so more reads stay in flight.  Always false for pread (its reads happen
+ * in wait) and outside the opener's process. */
+bool shmx__stream_ready(struct shmx__stream *s, uint64_t *chunk);
 
 /* Give back the buffer of a chunk that wait returned (rows as returned);
  * the next submit may reuse it.  A pointer that is not held is ignored. */
