@@ -44,13 +44,14 @@
 #define SHMX__STREAM_DEPTH_MAX 256u
 
 /* What a disk needs is bytes in flight, whatever the chunk: on the
- * development VM's disk 2 workers x 16 x 4 MiB (128 MiB) read a cold
- * file faster than 2 x 8 and as fast as 2 x 32, and as fast as fio with
- * the same geometry (perf/disk, perf/README.md).  So a worker keeps
+ * development VM's disk fio read a cold file with 2 jobs x 32 x 4 MiB
+ * (256 MiB in flight) at 2.0 GB/s, with 2 x 16 at 1.2 and 2 x 8 at 1.1
+ * (perf/disk, medians of 7), and the stream follows fio at the same
+ * geometry.  So a worker keeps
  * SHMX__STREAM_INFLIGHT bytes of chunks in flight, the workers together
  * at most SHMX__STREAM_INFLIGHT_ALL (the memory bound: depth x chunk
  * buffers a worker). */
-#define SHMX__STREAM_INFLIGHT (UINT64_C(64) << 20)
+#define SHMX__STREAM_INFLIGHT (UINT64_C(128) << 20)
 #define SHMX__STREAM_INFLIGHT_ALL (UINT64_C(256) << 20)
 
 /* The queue depth for `workers` workers each reading chunks of
