@@ -480,7 +480,7 @@ def w_gen(cfg):
 # --- cold: a file on the disk, not in the page cache -------------------------------
 
 COLD_BYTES = {"quick": 512 << 20, "full": 2 << 30}  # at least this much f64 data
-COLD_QDS = (1, 2, 4, 8, 16)    # --queue-depth values tried besides the default (full)
+COLD_QDS = (4, 8, 16, 32)      # --queue-depth values tried besides the default (full)
 COLD_CHUNK = 4 << 20           # shmx's default --chunk: the RSS bound's unit
 COLD_WORKERS = 2
 DATA = os.path.join(ROOT, "perf", "data")
@@ -525,18 +525,43 @@ def fio_stats(nbytes):
 
 
 def stream_default_depth(stats):
-    """The queue depth `--io stream` uses without --queue-depth: from
-    --stats when it says, else from the engine's header (the build's source)."""
-    if stats.get("queue_depth"):
-        return int(stats["queue_depth"])
-    try:
-        with open(os.path.join(ROOT, "engine", "stream.h")) as f:
-            for line in f:
-                if line.startswith("#define SHMX__STREAM_DEPTH_DEFAULT"):
-                    return int(line.split()[2].rstrip("uU"))
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    """The queue depth `--io stream` uses without --queue-depth (--stats)."""
+    return int(stats["queue_depth"]) if stats.get("queue_depth") else None
+
+
+def stream_geometry(path):
+    """(workers, queue depth, bytes a chunk) of one cold default `--io stream`
+    run: what fio with the stream's geometry issues."""
+    drop_caches()
+    p = subprocess.run(shmx_file("mean --axis 0", path, "stream"), capture_output=True,
+                       text=True)
+    st = next((json.loads(ln) for ln in reversed(p.stderr.splitlines())
+               if ln.startswith("{")), None)
+    if p.returncode or not st:
+        raise RunError(f"cold: the geometry probe failed: {p.stderr.strip()[-300:]}")
+    chunk = st["chunk_rows"] * st["bytes_in"] // max(st["rows"], 1)
+    return st["workers"], stream_default_depth(st) or 8, -(-chunk // 4096) * 4096
+
+
+def fio_read(path, nbytes, jobs, depth, bs, layout):
+    """fio reading the file: "interleave" (job j reads blocks j, j + jobs, ...,
+    as the workers claim chunks from one cursor), "split" (job j its jth
+    part) or "seq" (one job)."""
+    argv = ["fio", "--name=r", f"--filename={path}", f"--bs={bs}", "--direct=1",
+            "--ioengine=io_uring", "--fixedbufs=1", f"--iodepth={depth}",
+            f"--numjobs={jobs}", "--group_reporting", "--output-format=json"]
+    span = nbytes // bs * bs
+    if layout == "split":
+        share = span // jobs // bs * bs
+        return argv + ["--rw=read", f"--size={share}", f"--offset_increment={share}"]
+    if layout == "interleave" and jobs > 1:
+        return argv + [f"--rw=read:{(jobs - 1) * bs}", f"--offset_increment={bs}",
+                       f"--size={span - (jobs - 1) * bs}"]
+    return argv + ["--rw=read", f"--size={span}"]
+
+
+COLD_FIO_BEST = [(2, 32, 4 << 20, "interleave"), (2, 16, 4 << 20, "split"),
+                 (1, 32, 4 << 20, "seq")]  # other geometries, for the best fio
 
 
 def remove_stale_cold():
@@ -622,10 +647,13 @@ def w_cold(cfg):
 
 
 def cold_runs(cfg, path, nb, shape, fs):
-    depth = stream_default_depth({})
+    geo = stream_geometry(path)
+    depth = geo[1]
     dname = f"shmx --io stream (default qd {depth or '?'})"
-    fio = ["fio", "--name=r", f"--filename={path}", "--rw=read", "--bs=4M", "--direct=1",
-           "--ioengine=io_uring", "--iodepth=8", "--numjobs=1", "--output-format=json"]
+    fio_same = f"fio, the stream's geometry ({geo[0]} jobs x qd {depth} x {geo[2] >> 10} KiB)"
+    fios = [(fio_same, geo + ("interleave",))] + [
+        (f"fio {g[0]} jobs x qd {g[1]} x {g[2] >> 10} KiB, {g[3]}", g)
+        for g in COLD_FIO_BEST if g[:3] != geo]
     groups, t, notes, picks, qd_med = [], [], [], [], {}
     for title, op, cop in COLD_OPS:
         print(f"- {title}", flush=True)
@@ -640,14 +668,14 @@ def cold_runs(cfg, path, nb, shape, fs):
         cs += [C("shmx --io mmap", shmx_file(op, path, "mmap", out=o + "-m"), out=shm(o + "-m")),
                C("shmx --io auto", shmx_file(op, path, "auto", out=o + "-a"), out=shm(o + "-a")),
                C("C OpenMP loop, cold mapping", [cbin("omp_reduce"), cop, path, shm(o + "-c")],
-                 out=shm(o + "-c"), env=OMP),
-               C("fio read (O_DIRECT, io_uring, 4M, iodepth 8)", fio, stdout=True, check=False,
-                 parse=fio_stats(nb))]
+                 out=shm(o + "-c"), env=OMP)]
+        cs += [C(n, fio_read(path, nb, *g), stdout=True, check=False, parse=fio_stats(nb))
+               for n, g in fios]
         for c in cs:
             c.pre = drop_caches
         res = bench(cs, cfg["reps"])
         cm = lambda n: median(res, n, "compute_median")
-        fio_n, c_n = cs[-1].name, "C OpenMP loop, cold mapping"
+        fio_n, c_n = fio_same, "C OpenMP loop, cold mapping"
         limit = min((n for n in (fio_n, c_n) if cm(n)), key=cm, default=None)
         groups.append(group(f"{title}, cold file {shape} f64 ({nb / 2**20:.0f} MiB, {fs}, "
                             f"perf/data)", res, nb, limit=limit, shmx=dname))
@@ -658,6 +686,14 @@ def cold_runs(cfg, path, nb, shape, fs):
                    f"loop (compute phase: stream {fmt(gbps(dname))}, fio {fmt(gbps(fio_n))}, "
                    f"C loop {fmt(gbps(c_n))} GB/s; whole process {fmt(whole and 100 * whole, '%')})",
                 bw and 100 * bw, 90, unit="%")
+        best = min((n for n, _ in fios if cm(n)), key=cm, default=None)
+        same_r = ratio(cm(fio_n), cm(dname))
+        best_r = ratio(cm(best), cm(dname)) if best else None
+        verdict(t, f"{title}: shmx --io stream / fio with the stream's geometry, compute "
+                   f"phase (stream {fmt(gbps(dname))}, fio {fmt(gbps(fio_n))} GB/s)",
+                same_r and 100 * same_r, 90, unit="%")
+        verdict(t, f"{title}: shmx --io stream / the best fio ({best}: {fmt(gbps(best))} GB/s)",
+                best_r and 100 * best_r, 85, unit="%")
         # auto: which path it took, and whether that was the faster one
         st = res["shmx --io auto"]["stats"]
         picked = st.get("io")
@@ -716,10 +752,12 @@ def cold_runs(cfg, path, nb, shape, fs):
         f"File: `perf/data/{os.path.basename(path)}` ({fs}, {os.path.getsize(path)} bytes, "
         f"made with `shmx gen`, removed at the end). Before every run of every contender: "
         f"`sync; echo 3 > /proc/sys/vm/drop_caches`. shmx runs use `-j {COLD_WORKERS}`; fio: "
-        f"`fio --name=r --filename=FILE --rw=read --bs=4M --direct=1 --ioengine=io_uring "
-        f"--iodepth=8 --numjobs=1 --output-format=json` (no result to check; its compute "
-        f"is the array's bytes at its reported bandwidth). Results are checked against "
-        f"numpy's.",
+        f"`fio --direct=1 --ioengine=io_uring --fixedbufs=1 --group_reporting`, first with "
+        f"the stream's geometry ({geo[0]} jobs x iodepth {depth} x {geo[2]} B, the jobs "
+        f"interleaved block by block as the workers claim chunks), then "
+        + ", ".join(n[4:] for n, _ in fios[1:]) + " (perf/disk has more); no result to "
+        f"check, its compute is the array's bytes at its reported bandwidth. Results are "
+        f"checked against numpy's.",
         *[f"- {p}" for p in picks],
         f"Queue depth, sum of the two ops' median seconds: {qline or '—'}. "
         f"Best: **qd {best}** (the default is {depth}).",

@@ -4,7 +4,7 @@ file on disk: does `shmx load` stay in bounded memory and leave the page
 cache as it found it?  (The loader reads each range with pread and drops
 its pages behind it, the output's too: exec/load_csv.c, `cold`.)
 
-    flock /work/wt/.bench.lock perf/csv_bounded.py [--gib N] [-j N] [--keep]
+    perf/csv_bounded.py [--gib N] [-j N] [--keep]
 
 Writes perf/data/bounded.csv (N GiB, default 2: rows of 8 '%.9f' values, a
 block of 65536 distinct rows repeated), writes it back and drops it from

@@ -504,6 +504,60 @@ Test(stream, a_full_queue_refuses_submits_until_a_chunk_is_released)
 	}
 }
 
+Test(stream, chunks_can_be_taken_in_any_order_and_ready_names_one_whose_read_is_in)
+{
+	struct cfg c = { .offset = 128, .row_bytes = 24, .rows = 40000,
+			 .chunk_bytes = 65536, .depth = 4 };
+	static const uint64_t order[] = { 2, 0, 3, 1 };
+	struct shmx_error err = { 0 };
+	struct shmx__plan p;
+	const void *rows;
+	char why[256];
+	uint64_t chunk;
+	int fd;
+
+	need_disk();
+	for (int m = DIRECT; m <= PREAD; m++) {
+		struct shmx__stream *s;
+
+		c.mode = (enum mode)m;
+		s = open_on(&c, &p, &fd);
+		for (uint64_t i = 0; i < 4; i++)
+			cr_assert_eq(shmx__stream_submit(s, i), 0);
+		cr_assert_eq(shmx__stream_wait_chunk(s, 9, &rows, &err), -ENODATA);
+		cr_assert_str_eq(err.msg, "t.bin: chunk 9 not submitted");
+		for (size_t k = 0; k < 4; k++) {
+			cr_assert_eq(shmx__stream_wait_chunk(s, order[k], &rows, &err), 0,
+				     "%s", err.msg);
+			cr_assert_eq(check_chunk(fd, &c, &p, order[k], rows, why,
+						 sizeof(why)), 0, "%s: %s",
+				     mode_name[m], why);
+			shmx__stream_release(s, rows);
+			/* the freed buffer takes the next chunk; the rest keep their order */
+			if (k == 0)
+				cr_assert_eq(shmx__stream_submit(s, 4), 0);
+		}
+		/* the pread stream reads in wait: nothing is ever in before it */
+		if (m == PREAD)
+			cr_assert(!shmx__stream_ready(s, &chunk));
+		/* chunk 4, the only one left, comes in while ready is asked */
+		for (int tries = 0; m != PREAD && !shmx__stream_ready(s, &chunk); tries++) {
+			cr_assert_lt(tries, 100000, "%s: chunk 4 never ready", mode_name[m]);
+			usleep(100);
+		}
+		if (m != PREAD)
+			cr_assert_eq(chunk, 4);
+		cr_assert_eq(shmx__stream_wait(s, &chunk, &rows, &err), 0, "%s", err.msg);
+		cr_assert_eq(chunk, 4);
+		cr_assert_eq(check_chunk(fd, &c, &p, 4, rows, why, sizeof(why)), 0,
+			     "%s", why);
+		shmx__stream_release(s, rows);
+		cr_assert(!shmx__stream_ready(s, &chunk)); /* nothing submitted */
+		shmx__stream_close(s);
+		close(fd);
+	}
+}
+
 Test(stream, a_zero_queue_depth_means_the_default)
 {
 	struct cfg c = { .offset = 128, .row_bytes = 8, .rows = 100,
@@ -524,18 +578,19 @@ Test(stream, the_default_depth_keeps_a_budget_of_bytes_in_flight)
 {
 	const uint64_t M = UINT64_C(1) << 20;
 
-	/* 64 MiB a worker, 256 MiB in all */
-	cr_assert_eq(shmx__stream_default_depth(1, 4 * M, 1000), 16);
-	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 1000), 16);
+	/* 128 MiB a worker, 256 MiB in all */
+	cr_assert_eq(shmx__stream_default_depth(1, 4 * M, 1000), 32);
+	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 1000), 32);
 	cr_assert_eq(shmx__stream_default_depth(4, 4 * M, 1000), 16);
 	cr_assert_eq(shmx__stream_default_depth(8, 4 * M, 1000), 8);
-	cr_assert_eq(shmx__stream_default_depth(2, 1 * M, 1000), 64);
-	cr_assert_eq(shmx__stream_default_depth(2, 3 * M, 1000), 21);
+	cr_assert_eq(shmx__stream_default_depth(2, 1 * M, 1000), 128);
+	cr_assert_eq(shmx__stream_default_depth(2, 3 * M, 1000), 42);
 	/* two inputs' chunks are read together: half the depth */
-	cr_assert_eq(shmx__stream_default_depth(2, 8 * M, 1000), 8);
+	cr_assert_eq(shmx__stream_default_depth(2, 8 * M, 1000), 16);
 	/* at least 2, at most the maximum, never more than the chunks */
 	cr_assert_eq(shmx__stream_default_depth(64, 4 * M, 1000), 2);
 	cr_assert_eq(shmx__stream_default_depth(1, 256 * M, 1000), 2);
+	cr_assert_eq(shmx__stream_default_depth(1, 1, 1000), SHMX__STREAM_DEPTH_MAX);
 	cr_assert_eq(shmx__stream_default_depth(1, 8, 1000), SHMX__STREAM_DEPTH_MAX);
 	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 3), 3);
 	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 1), 1);

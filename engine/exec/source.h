@@ -9,7 +9,10 @@
  *
  * so a source that reads ahead (a stream) has the next chunks on their way
  * while the current one is computed, and one that is simply mapped does
- * nothing but pointer arithmetic.  Chunks come back in submit order.
+ * nothing but pointer arithmetic.  The loop takes the oldest chunk, or
+ * the one whose read completed first where the source says (ready): a
+ * disk completes reads out of order, and a buffer that waits behind a
+ * slower read is one read fewer in flight.
  *
  *   shmx__source_map     the input's mapping (a segment, a file in the
  *                        page cache); a broadcast input is always mapped
@@ -45,9 +48,12 @@ struct shmx__source_ops {
 	int (*open)(const struct shmx__input *in, const struct shmx__plan *plan,
 		    void **state, struct shmx_error *err);
 	int (*submit)(void *state, uint64_t chunk, struct shmx_error *err);
-	/* The rows of chunk (the oldest submitted), valid until release. */
+	/* The rows of chunk (any submitted one), valid until release. */
 	int (*wait)(void *state, uint64_t chunk, const void **rows,
 		    struct shmx_error *err);
+	/* 1 with *chunk a submitted chunk whose rows are in now (the oldest
+	 * such), 0 when none is; NULL: the oldest is always the one to take. */
+	int (*ready)(void *state, uint64_t *chunk);
 	void (*release)(void *state, const void *rows);
 	void (*figures)(void *state, struct shmx__source_figures *f);
 	void (*close)(void *state); /* NULL ok */

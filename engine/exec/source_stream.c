@@ -43,14 +43,12 @@ static int stream_submit(void *state, uint64_t chunk, struct shmx_error *err)
 static int stream_wait(void *state, uint64_t chunk, const void **rows,
 		       struct shmx_error *err)
 {
-	uint64_t got;
-	int rc = shmx__stream_wait(state, &got, rows, err);
+	return shmx__stream_wait_chunk(state, chunk, rows, err);
+}
 
-	if (!rc && got != chunk) /* the loop submits and waits in one order */
-		rc = shmx__fail(err, -EPROTO, "stream: chunk %llu came back "
-				"for %llu", (unsigned long long)got,
-				(unsigned long long)chunk);
-	return rc;
+static int stream_ready(void *state, uint64_t *chunk)
+{
+	return shmx__stream_ready(state, chunk);
 }
 
 static void stream_release(void *state, const void *rows)
@@ -79,6 +77,7 @@ const struct shmx__source_ops shmx__source_stream = {
 	.open = stream_open,
 	.submit = stream_submit,
 	.wait = stream_wait,
+	.ready = stream_ready,
 	.release = stream_release,
 	.figures = stream_figures,
 	.close = stream_close,

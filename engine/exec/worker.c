@@ -2,7 +2,9 @@
  *
  *	claim chunks ahead (depth: 1, or a stream's queue depth)
  *	  and submit each to every source
- *	take the oldest: wait for its rows from every source,
+ *	take the oldest, or the first whose rows the first source says are
+ *	  in (a stream's reads complete out of order): wait for its rows
+ *	  from every source,
  *	  get its place from the sink, run the kernel, release the rows,
  *	  put the results (the sink marks the chunk done, now or once written)
  *	until nothing is left to claim; flush the sink.
@@ -130,7 +132,31 @@ static void share_notes(struct worker *w)
 	}
 }
 
-/* The oldest claimed chunk: its rows, the kernel, its results. */
+/* The claimed chunk to compute next, out of the fifo: the oldest whose
+ * rows the first source has in already, else the oldest.  The order is
+ * free: every chunk's results go to its own place. */
+static uint64_t take_next(struct worker *w)
+{
+	const struct shmx__source_ops *src =
+		w->job->ninputs ? w->job->in[0].source : NULL;
+	unsigned pos = 0;
+	uint64_t c;
+
+	if (w->count > 1 && src && src->ready && src->ready(w->src[0], &c))
+		while (pos < w->count && w->fifo[(w->head + pos) % w->depth] != c)
+			pos++;
+	if (pos == w->count)
+		pos = 0;
+	c = w->fifo[(w->head + pos) % w->depth];
+	for (; pos > 0; pos--)
+		w->fifo[(w->head + pos) % w->depth] =
+			w->fifo[(w->head + pos - 1) % w->depth];
+	w->head = (w->head + 1) % w->depth;
+	w->count--;
+	return c;
+}
+
+/* The next claimed chunk: its rows, the kernel, its results. */
 static int compute_next(struct worker *w, struct shmx_error *err)
 {
 	const struct shmx__job *job = w->job;
@@ -141,9 +167,7 @@ static int compute_next(struct worker *w, struct shmx_error *err)
 	unsigned n = 0;
 	int rc = 0;
 
-	ch.index = w->fifo[w->head];
-	w->head = (w->head + 1) % w->depth;
-	w->count--;
+	ch.index = take_next(w);
 	ch.row0 = shmx__plan_row0(&job->plan, ch.index);
 	ch.nrows = shmx__plan_nrows(&job->plan, ch.index);
 	for (; !rc && n < job->ninputs; n++)

@@ -625,13 +625,21 @@ static int read_failed(struct shmx__stream *s, const struct slot *sl,
 			  s->file_size);
 }
 
-int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
-		      const void **rows, struct shmx_error *err)
+/* Take the fifo's entry at pos (0: the head) out of it, closing the gap. */
+static unsigned fifo_take(struct shmx__stream *s, unsigned pos)
 {
-	struct slot *sl;
-	uint64_t t0;
-	int rc = 0;
+	unsigned i = s->fifo[(s->head + pos) % s->depth];
 
+	for (; pos > 0; pos--)
+		s->fifo[(s->head + pos) % s->depth] =
+			s->fifo[(s->head + pos - 1) % s->depth];
+	s->head = (s->head + 1) % s->depth;
+	s->count--;
+	return i;
+}
+
+static int usable(struct shmx__stream *s, struct shmx_error *err)
+{
 	if (!shmx__io_mine(&s->io))
 		return shmx__fail(err, -ECHILD,
 				  "%s: stream used by a process that did not open it",
@@ -641,8 +649,17 @@ int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
 				  strerror(-s->broken));
 	if (!s->count)
 		return shmx__fail(err, -ENODATA, "%s: no chunk submitted", s->what);
-	sl = &s->slots[s->fifo[s->head]];
-	t0 = shmx__now_ns();
+	return 0;
+}
+
+/* Wait for the chunk at fifo position pos and hand it over. */
+static int wait_at(struct shmx__stream *s, unsigned pos, uint64_t *chunk,
+		   const void **rows, struct shmx_error *err)
+{
+	struct slot *sl = &s->slots[s->fifo[(s->head + pos) % s->depth]];
+	uint64_t t0 = shmx__now_ns();
+	int rc = 0;
+
 	if (s->io.uring)
 		rc = uring_wait_slot(s, sl);
 	else if (sl->state == SLOT_QUEUED)
@@ -653,8 +670,7 @@ int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
 		return shmx__fail(err, rc, "%s: io_uring: %s", s->what,
 				  strerror(-rc));
 	}
-	s->head = (s->head + 1) % s->depth;
-	s->count--;
+	fifo_take(s, pos);
 	if (sl->err) {
 		sl->state = SLOT_FREE;
 		return read_failed(s, sl, sl->err, err);
@@ -663,6 +679,54 @@ int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
 	*chunk = sl->chunk;
 	*rows = sl->buf + sl->skip;
 	return 0;
+}
+
+int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
+		      const void **rows, struct shmx_error *err)
+{
+	int rc = usable(s, err);
+
+	return rc ? rc : wait_at(s, 0, chunk, rows, err);
+}
+
+int shmx__stream_wait_chunk(struct shmx__stream *s, uint64_t chunk,
+			    const void **rows, struct shmx_error *err)
+{
+	unsigned pos = 0;
+	uint64_t got;
+	int rc = usable(s, err);
+
+	if (rc)
+		return rc;
+	while (pos < s->count &&
+	       s->slots[s->fifo[(s->head + pos) % s->depth]].chunk != chunk)
+		pos++;
+	if (pos == s->count)
+		return shmx__fail(err, -ENODATA, "%s: chunk %" PRIu64
+				  " not submitted", s->what, chunk);
+	return wait_at(s, pos, &got, rows, err);
+}
+
+bool shmx__stream_ready(struct shmx__stream *s, uint64_t *chunk)
+{
+	uint64_t tag;
+	int res;
+
+	if (!s->count || s->broken || !s->io.uring || !shmx__io_mine(&s->io))
+		return false;
+	/* DEFER_TASKRUN posts completions only when we enter the kernel */
+	io_uring_get_events(&s->io.ring);
+	while (shmx__io_take(&s->io, &tag, &res))
+		uring_complete(s, tag, res);
+	for (unsigned pos = 0; pos < s->count; pos++) {
+		const struct slot *sl = &s->slots[s->fifo[(s->head + pos) % s->depth]];
+
+		if (sl->state == SLOT_READY) {
+			*chunk = sl->chunk;
+			return true;
+		}
+	}
+	return false;
 }
 
 void shmx__stream_release(struct shmx__stream *s, const void *rows)

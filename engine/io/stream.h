@@ -11,8 +11,10 @@
  *	wait -> c0, compute, release(c0), submit(c4)    c1..c4 in flight
  *	wait -> c1, compute, release(c1), submit(c5)    ...
  *
- * Chunks come back in the order they were submitted.  Each buffer is held
- * from submit until release, so the queue depth counts both the reads in
+ * Chunks come back in the order they were submitted (wait), or in any
+ * order the caller picks (wait_chunk; ready says which have arrived).
+ * Each buffer is held from submit until release, so the queue depth
+ * counts both the reads in
  * flight and the chunks the caller still holds.
  *
  * Whatever the system lacks is replaced, never silently: a filesystem
@@ -31,6 +33,7 @@
 #ifndef SHMX_ENGINE_STREAM_H
 #define SHMX_ENGINE_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "shmx/error.h"
 #include "format/plan.h"
@@ -41,13 +44,14 @@
 #define SHMX__STREAM_DEPTH_MAX 256u
 
 /* What a disk needs is bytes in flight, whatever the chunk: on the
- * development VM's disk 2 workers x 16 x 4 MiB (128 MiB) read a cold
- * file faster than 2 x 8 and as fast as 2 x 32, and as fast as fio with
- * the same geometry (perf/disk, perf/README.md).  So a worker keeps
+ * development VM's disk fio read a cold file with 2 jobs x 32 x 4 MiB
+ * (256 MiB in flight) at 2.0 GB/s, with 2 x 16 at 1.2 and 2 x 8 at 1.1
+ * (perf/disk, medians of 7), and the stream follows fio at the same
+ * geometry.  So a worker keeps
  * SHMX__STREAM_INFLIGHT bytes of chunks in flight, the workers together
  * at most SHMX__STREAM_INFLIGHT_ALL (the memory bound: depth x chunk
  * buffers a worker). */
-#define SHMX__STREAM_INFLIGHT (UINT64_C(64) << 20)
+#define SHMX__STREAM_INFLIGHT (UINT64_C(128) << 20)
 #define SHMX__STREAM_INFLIGHT_ALL (UINT64_C(256) << 20)
 
 /* The queue depth for `workers` workers each reading chunks of
@@ -114,6 +118,21 @@ int shmx__stream_submit(struct shmx__stream *s, uint64_t chunk);
  * free again.  EINTR, EAGAIN and short reads are retried inside. */
 int shmx__stream_wait(struct shmx__stream *s, uint64_t *chunk,
 		      const void **rows, struct shmx_error *err);
+
+/* Like wait, for the oldest submitted chunk numbered `chunk` rather than
+ * the oldest of all: the caller may take its chunks in the order their
+ * reads complete (shmx__stream_ready).  -ENODATA when no such chunk is
+ * submitted (and not yet returned). */
+int shmx__stream_wait_chunk(struct shmx__stream *s, uint64_t chunk,
+			    const void **rows, struct shmx_error *err);
+
+/* Whether a submitted chunk has its bytes (or its error) in now, without
+ * waiting: true with *chunk the oldest such.  A disk completes reads out
+ * of order; a caller that takes that chunk first (wait_chunk) frees its
+ * buffer for the next read sooner than one that waits for the oldest,
+ * so more reads stay in flight.  Always false for pread (its reads happen
+ * in wait) and outside the opener's process. */
+bool shmx__stream_ready(struct shmx__stream *s, uint64_t *chunk);
 
 /* Give back the buffer of a chunk that wait returned (rows as returned);
  * the next submit may reuse it.  A pointer that is not held is ignored. */
