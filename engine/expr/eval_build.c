@@ -273,9 +273,11 @@ static int call(struct shmx__prog *p, const struct shmx__expr_node *n)
 		return j;
 	}
 	if (cls == FC_PRED) {
+		/* the loop is the operand's (eval_run.c dispatches I_UN on
+		 * it), the result one byte a value */
 		rc = operands(p, n, SHMX_DTYPE_COUNT, a);
 		return rc < 0 ? rc : elem(p, n, I_UN, un_of[n->op],
-					  p->ins[a[0]].t, a, 1);
+					  SHMX_BOOL, a, 1);
 	}
 	if (cls == FC_WHERE) {
 		a[0] = cast_to(p, lower(p, n->arg[0]), SHMX_BOOL);

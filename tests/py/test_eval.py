@@ -66,6 +66,10 @@ F64_EXPRS = [
     "uint8(x * 300)", "int8(x * 300)", "bool(x > 0.5) & (y < 0.5)",
     "(x > 0.5) | (y > 0.5)", "(x > 0.5) ^ (y > 0.5)", "~(x > 0.5)",
     "isnan(x / (x - x))", "isfinite(1 / (x - x))", "nansum(x / (x > 0.3))",
+    # a predicate read by another operation (its result is one byte a value)
+    "isnan(log(x - 0.3)) | (x > 0.9)", "isfinite(log(x - 0.3)) * 1.5",
+    "sum(isinf(1 / (x > 0.5)), axis=1)", "where(isnan(log(x - 0.3)), 0.5, x)",
+    "~isfinite(log(x - 0.3))", "isnan(log(float32(x) - 0.3)) + 1",
     "nanmean(log(x - 0.3), axis=1)", "nanmin(log(x - 0.3), axis=0)",
     "nanmax(log(x - 0.3))", "nanvar(log(x - 0.3), axis=1)",
     "nanstd(log(x - 0.3))", "min(log(x - 0.3), axis=1)",

@@ -47,14 +47,6 @@ CASES = int(os.environ.get("SHMX_DIFF_CASES") or (12 if fault_hooks() else 32))
 ONLY = os.environ.get("SHMX_DIFF_ONLY")  # "D.K": dataset D, case K
 JOBS = (1, 2, 3, 8)
 RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-6}
-# A bug of shmx eval, reported, not yet fixed: isnan/isinf/isfinite inside
-# an expression give a bool block typed as their operand (engine/expr/
-# eval_build.c, call(): FC_PRED), so what reads it sees other values, which
-# depend on the build (isnan(n) | (n > 5), float64(isfinite(x)),
-# where(isnan(n), 0.5, n), ~isnan(h)).  Expressions with them are run and
-# a difference is shown, but it does not fail the test; take this out
-# once that is fixed.
-KNOWN = re.compile(r"\bis(nan|inf|finite)\(")
 # shmx's one deviation by design: a 0-d value computed by an earlier pass
 # (a reduction) is assumed to fit the dtype numpy 1.24's value-based
 # casting would give for most values; one that does not is refused after
@@ -637,7 +629,7 @@ def has_eval():
 class ExprDiff(ShmxTestCase):
     @unittest.skipUnless(has_eval(), "this shmx has no eval command")
     def test_random_expressions_equal_numpy(self):
-        failures, known, refused, n = [], [], [], 0
+        failures, refused, n = [], [], 0
         for d, (rows, cols, chunk) in enumerate(DATASETS):
             if ONLY and ONLY.split(".")[0] != str(d):
                 continue
@@ -653,9 +645,6 @@ class ExprDiff(ShmxTestCase):
                 n += 1
                 why = self.check(text, want, uses, rtol, paths, chunk, seed)
                 case = "%d.%d" % (d, k)
-                if why and KNOWN.search(text):
-                    known.append("%s: %s: %s" % (case, text, why))
-                    continue
                 if why and VALUE_BASED in why:
                     refused.append("%s: %s" % (case, text))
                     continue
@@ -667,8 +656,7 @@ class ExprDiff(ShmxTestCase):
                                         "%s=%s%s" % (u, ins[u][0].dtype, list(ins[u][0].shape))
                                         for u in uses), d, rows, cols, chunk, seed, SEED, d, k))
         self.assertTrue(n > 0)
-        for what, cases in (("the known bug (KNOWN), not counted", known),
-                            ("refused by value-based casting (by design)", refused)):
+        for what, cases in (("refused by value-based casting (by design)", refused),):
             if cases:
                 print("\n%s:\n  %s" % (what, "\n  ".join(cases)))
         self.assertEqual(failures, [], "\n%d of %d expressions differ from numpy:\n%s"
