@@ -683,14 +683,16 @@ static inline unsigned nondigits16(const char *q)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_SSSE3_PATH 1
-#pragma GCC push_options
-#pragma GCC target("ssse3")
 #include <tmmintrin.h>
+/* a function attribute, not #pragma GCC target: clang (the fuzz build's
+ * compiler) knows only the attribute */
+#define SSSE3_FN __attribute__((target("ssse3")))
 
 /* The digits of q[0..16) that shuf (fz->shuf) picks, as an integer:
  * moved right-aligned over zeros without the point, then pairs, fours
  * and eights of them summed with their weights. */
-static inline uint64_t digits_ssse3(const char *q, const unsigned char *shuf)
+static inline SSSE3_FN uint64_t digits_ssse3(const char *q,
+					      const unsigned char *shuf)
 {
 	__m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)q),
 				 _mm_set1_epi8('0'));
@@ -706,7 +708,6 @@ static inline uint64_t digits_ssse3(const char *q, const unsigned char *shuf)
 	r = (uint64_t)_mm_cvtsi128_si64(x);
 	return (r & 0xffffffffu) * 100000000u + (r >> 32);
 }
-#pragma GCC pop_options
 #endif
 
 /* A simple number at p (p[0..32) readable): where it ends, or NULL.
@@ -778,15 +779,13 @@ static int numbers_word(const struct shmx__csv_fast *fz, const char *p,
 }
 
 #ifdef HAVE_SSSE3_PATH
-#pragma GCC push_options
-#pragma GCC target("ssse3")
-static int numbers_ssse3(const struct shmx__csv_fast *fz, const char *p,
-			 size_t n, size_t at, size_t ncols, const long *dest,
-			 char *out, size_t *next)
+static SSSE3_FN int numbers_ssse3(const struct shmx__csv_fast *fz,
+				  const char *p, size_t n, size_t at,
+				  size_t ncols, const long *dest, char *out,
+				  size_t *next)
 {
 	return row_of_numbers(fz, p, n, at, ncols, dest, out, next, fz->shuf);
 }
-#pragma GCC pop_options
 #endif
 
 static int fast_numbers(const struct shmx__csv_fast *fz, const char *p,
