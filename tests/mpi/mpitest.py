@@ -162,6 +162,8 @@ class MpiTestCase(shmxtest.ShmxTestCase):
         self.assertTrue(killed, "the run always ended before the kill")
         self.assertNotEqual(r.status, 0)
         self.assertFalse(os.path.exists(out))
+        r.err = RSH_NOISE.sub("", r.err)
+        return r
 
     def assertNoTemporaries(self, d=None):
         d = d or self.tmp

@@ -115,8 +115,12 @@ class RankDies(mpitest.MpiTestCase):
     """SIGKILL of one rank while its workers compute its chunks."""
 
     def test_rank1_killed(self):
-        # rank 0 is ended by mpirun (SIGTERM) and removes its temporary
-        self.kill_rank(1)
+        # rank 0 is ended by mpirun (SIGTERM), says so in one line and
+        # removes its temporary
+        r = self.kill_rank(1)
+        self.assertEqual(r.err, "shmx-mpi: error: rank 0: ended by SIGTERM "
+                         "(from mpirun: a rank died, or the job was "
+                         "stopped): nothing published\n")
         self.assertNoTemporaries()
 
 

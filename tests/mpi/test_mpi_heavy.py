@@ -1,11 +1,11 @@
 """shmx-mpi against shmx run over more of the matrix (ctest label heavy):
-every reduction (an axis each in turn, and every axis of sum, var and
-argmin), ten dtypes in turn (the nan* ops on floats with NaNs), six maps
-into a file, --io stream, --in-place (refused), empty and one-row inputs, R = 1..4
+every reduction (an axis each in turn), ten dtypes in turn (the nan* ops
+on floats with NaNs), three maps into a file, --io stream, --in-place (refused),
+empty and one-row inputs, R = 1..4
 and -j 1, 2, 3, 8 in turn; and the rarer failures: another input on one
 rank, a bad option said once, rank 0 killed (its temporary removed by
 `shmx rm --stale`), four simulated hosts.  About a second of MPI start-up
-a run, two for a failing one, so the run count is kept near forty: every
+a run, two for a failing one, so the run count is kept near thirty: every
 op x axis x dtype in one process is tests/test_part.c's (the split run
 without MPI, which moves the same bytes)."""
 import itertools
@@ -22,7 +22,7 @@ from test_mpi import data
 REDUCTIONS = ["sum", "mean", "min", "max", "sumsq", "var", "std", "argmin",
               "argmax", "nansum", "nanmean", "nanmin", "nanmax", "nanvar",
               "nanstd"]
-MAPS = ["sqrt", "neg", "exp", "add:2.5", "clip:-1:1", "cast:i16"]
+MAPS = ["exp", "clip:-1:1", "cast:i16"]
 DTYPES = [np.float64, np.float32, np.int64, np.int32, np.int16, np.int8,
           np.uint8, np.uint16, np.uint32, np.uint64]
 
@@ -45,10 +45,7 @@ class Matrix(mpitest.MpiTestCase):
         floats = itertools.cycle([np.float64, np.float32])
         dtypes = itertools.cycle(DTYPES)
         axes = itertools.cycle([None, "0", "1"])
-        cases = [(op, next(axes)) for op in REDUCTIONS]
-        cases += [(op, a) for op in ("sum", "var", "argmin")
-                  for a in (None, "0", "1")]
-        for op, axis in cases:
+        for op, axis in [(op, next(axes)) for op in REDUCTIONS]:
             nan = op.startswith("nan")
             src = self.input(next(floats) if nan else next(dtypes), nan)
             args = [op, src, "-j", next(self.workers), "--chunk", "2k"]

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../cli.h"
 #include "ranks.h"
@@ -50,6 +51,35 @@ static const char usage[] =
 	"  run   `shmx run` with its chunks split over the R ranks: the same\n"
 	"        options, the same bits as one machine (shmx run --help)\n"
 	"Inputs and outputs are files every rank sees at the same path.\n";
+
+/* mpirun ends every rank with SIGTERM when one dies (or the user stops
+ * the job): rank 0 says so in one line, then the library's handler
+ * removes the unpublished temporary and the process dies of the signal. */
+static struct sigaction lib_term;
+
+static void on_term(int sig)
+{
+	static const char msg[] = "shmx-mpi: error: rank 0: ended by SIGTERM "
+				  "(from mpirun: a rank died, or the job was "
+				  "stopped): nothing published\n";
+	ssize_t n = write(2, msg, sizeof(msg) - 1);
+
+	(void)n;
+	if (lib_term.sa_handler != SIG_DFL && lib_term.sa_handler != SIG_IGN)
+		lib_term.sa_handler(sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void say_term(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, &lib_term);
+}
 
 static int dispatch(const struct ranks *r, int argc, char **argv)
 {
@@ -90,6 +120,8 @@ int main(int argc, char **argv)
 	/* after MPI_Init, so that ours are the handlers: a rank that mpirun
 	 * ends (another rank died) removes its unpublished temporary */
 	shmx_signals_install();
+	if (r.rank == 0)
+		say_term();
 	captured = capture_begin(&cap, 0) == 0; /* one rank says it */
 	code = cli_check_env();
 	if (captured)
@@ -97,6 +129,10 @@ int main(int argc, char **argv)
 	code = ranks_agree(&r, code, msg);
 	if (!code)
 		code = dispatch(&r, argc, argv);
+	/* the outcome is known (and said): a SIGTERM from mpirun now, as it
+	 * ends the job on a rank's non-zero exit, needs no second line */
+	if (r.rank == 0)
+		sigaction(SIGTERM, &lib_term, NULL);
 	fflush(stdout);
 	MPI_Finalize();
 	return code;
