@@ -15,7 +15,7 @@ KIND:
                        .to_numpy() (C engine; PREC 'default' or 'round_trip')
   csv_reader           IN is a CSV: csv.reader + float() row by row
   seed_queue           IN is a CSV: the csv.reader + multiprocessing.Queue
-                       pipeline of ../shared/seeds/ (chunks of 1000 rows to
+                       pipeline of the tutorials (chunks of 1000 rows to
                        os.cpu_count() worker processes, float() per field)
   dask_csv SCHED       IN is a CSV: dask.dataframe.read_csv(IN) (pandas'
                        C parser per ~64 MB block), scheduler SCHED

@@ -1,5 +1,6 @@
 """perf/py_seed.py - the seed workload (per-row sum of squares of a
-100000x10 f64 array, ../shared/seeds/) from inside one Python process:
+100000x10 f64 array, as the multiprocessing tutorials run it) from inside
+one Python process:
 shmx.run against numpy and multiprocessing.Pool.map, after the imports.
 
     /usr/bin/python3 perf/py_seed.py [BUILD_DIR] [--reps N] [--rows R]
