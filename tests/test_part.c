@@ -4,7 +4,10 @@
  * a file gives shmx_run's bits for R = 1..4 and any -j, including ranges
  * that are empty; and the refusals: a range outside the plan, an attach
  * to something that is not the creator's temporary or holds another
- * result, and a creator's close that removes its unpublished temporary. */
+ * result, and a creator's close that removes its unpublished temporary.
+ * Expressions (shmx_part_eval_open) likewise against shmx_eval: a pass
+ * of column reductions, a per-row vector pass, a constant result, the
+ * built-in fast path, and a bad expression refused at open. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -280,4 +283,194 @@ Test(part, attach_refusals)
 	shmx_part_close(a);
 	cr_assert_eq(count_own_temporaries(dir), 0);
 	cr_assert_not(path_exists(out));
+}
+
+/* ---- expressions ---------------------------------------------------------- */
+
+static uint64_t row_of(uint64_t c, const struct shmx_part_layout *l)
+{
+	return c * l->chunk_rows < l->rows ? c * l->chunk_rows : l->rows;
+}
+
+/* The pass's vectors: each part's rows to every other part.  How many
+ * vectors it has. */
+static unsigned share_vectors(struct shmx_part **p, int r, const uint64_t *c0,
+			      const uint64_t *c1,
+			      const struct shmx_part_layout *l)
+{
+	uint64_t item, item2;
+	unsigned v;
+
+	for (v = 0; shmx_part_pass_vector(p[0], v, &item); v++)
+		for (int k = 0; k < r; k++) {
+			uint64_t r0 = row_of(c0[k], l), r1 = row_of(c1[k], l);
+			char *from = shmx_part_pass_vector(p[k], v, &item);
+
+			for (int o = 0; o < r; o++) {
+				char *to = shmx_part_pass_vector(p[o], v, &item2);
+
+				cr_assert_eq(item, item2);
+				if (o != k && r1 > r0)
+					memcpy(to + r0 * item, from + r0 * item,
+					       (r1 - r0) * item);
+			}
+		}
+	return v;
+}
+
+/* One pass over r parts: part 0 merges, the others take its values. */
+static unsigned split_pass(struct shmx_part **p, int r, unsigned k)
+{
+	struct shmx_part_layout l[RANKS_MAX];
+	struct shmx_error err = { 0 };
+	uint64_t c0[RANKS_MAX], c1[RANKS_MAX], len, len0;
+	unsigned vectors;
+	void *root;
+
+	for (int i = 0; i < r; i++) {
+		cr_assert_eq(shmx_part_pass(p[i], k, &err), 0, "%s", err.msg);
+		shmx_part_layout(p[i], &l[i]);
+		cr_assert(!memcmp(&l[i], &l[0], sizeof(l[0])));
+		cr_assert_eq(l[i].kind, SHMX_KERNEL_REDUCE);
+		split(l[0].nchunks, i, r, &c0[i], &c1[i]);
+		cr_assert_eq(shmx_part_compute(p[i], c0[i], c1[i], &err), 0,
+			     "%s", err.msg);
+		if (i)
+			import(p[0], p[i], &l[0], c0[i], c1[i]);
+	}
+	vectors = share_vectors(p, r, c0, c1, &l[0]);
+	cr_assert_eq(shmx_part_pass_merge(p[0], &err), 0, "%s", err.msg);
+	root = shmx_part_pass_values(p[0], &len0);
+	for (int i = 1; i < r; i++) {
+		void *v = shmx_part_pass_values(p[i], &len);
+
+		cr_assert_eq(len, len0);
+		if (len)
+			memcpy(v, root, len);
+	}
+	for (int i = 0; i < r; i++)
+		cr_assert_eq(shmx_part_pass_done(p[i], &err), 0, "%s", err.msg);
+	return vectors;
+}
+
+/* The expression over src split over r parts; the number of vectors its
+ * passes had into *vectors. */
+static void split_eval(const char *expr, int r, struct shmx_run_opts *o,
+		       struct shmx_result *res, unsigned *vectors)
+{
+	struct shmx_eval_input in = { "x", src };
+	struct shmx_part *p[RANKS_MAX];
+	struct shmx_part_layout l[RANKS_MAX];
+	struct shmx_error err = { 0 };
+	uint64_t c0, c1;
+
+	for (int k = 0; k < r; k++)
+		cr_assert_eq(shmx_part_eval_open(expr, &in, 1, o, &p[k], &err),
+			     0, "%s: %s", expr, err.msg);
+	*vectors = 0;
+	for (unsigned k = 0; k < shmx_part_passes(p[0]); k++)
+		*vectors += split_pass(p, r, k);
+	for (int k = 0; k < r; k++) {
+		cr_assert_eq(shmx_part_main(p[k], &err), 0, "%s", err.msg);
+		shmx_part_layout(p[k], &l[k]);
+		cr_assert(!memcmp(&l[k], &l[0], sizeof(l[0])));
+	}
+	cr_assert_eq(shmx_part_create(p[0], &err), 0, "%s", err.msg);
+	for (int k = 1; k < r; k++)
+		cr_assert_eq(shmx_part_attach(p[k], shmx_part_temporary(p[0]),
+					      &err), 0, "%s", err.msg);
+	for (int k = 0; k < r; k++) {
+		split(l[0].nchunks, k, r, &c0, &c1);
+		cr_assert_eq(shmx_part_compute(p[k], c0, c1, &err), 0, "%s",
+			     err.msg);
+		if (k)
+			import(p[0], p[k], &l[0], c0, c1);
+	}
+	cr_assert_eq(shmx_part_finish(p[0], res, &err), 0, "%s", err.msg);
+	for (int k = 0; k < r; k++)
+		shmx_part_close(p[k]);
+}
+
+/* expr over R = 1..4 parts gives shmx_eval's bits (printed, or output
+ * into a file), with `passes` passes and `vectors` vectors in them. */
+static void eval_same(const char *expr, const char *output, unsigned passes,
+		      unsigned vectors)
+{
+	struct shmx_run_opts o = SHMX_RUN_OPTS_INIT;
+	struct shmx_eval_input in = { "x", src };
+	struct shmx_result ref, got;
+	struct shmx_error err = { 0 };
+	struct shmx_part *p;
+	char one[320], many[320];
+	unsigned nvec;
+
+	o.chunk_bytes = 1000;
+	snprintf(one, sizeof(one), "%s/one-%s", dir, output ? output : "");
+	snprintf(many, sizeof(many), "%s/many-%s", dir, output ? output : "");
+	o.output = output ? one : NULL;
+	cr_assert_eq(shmx_eval(expr, &in, 1, &o, &ref, &err), 0, "%s", err.msg);
+	cr_assert_eq(shmx_part_eval_open(expr, &in, 1, &o, &p, &err), 0);
+	cr_assert_eq(shmx_part_passes(p), passes, "%s: %u passes", expr,
+		     shmx_part_passes(p));
+	shmx_part_close(p);
+	for (int r = 1; r <= RANKS_MAX; r++) {
+		o.workers = (unsigned)(r % 3 + 1);
+		o.output = output ? many : NULL;
+		split_eval(expr, r, &o, &got, &nvec);
+		cr_assert_eq(nvec, vectors, "%s: %u vectors", expr, nvec);
+		if (output) {
+			size_t n1, n2;
+			char *a = read_whole_file(one, &n1);
+			char *b = read_whole_file(many, &n2);
+
+			cr_assert(n1 == n2 && !memcmp(a, b, n1), "%s R=%d",
+				  expr, r);
+			free(a);
+			free(b);
+			unlink(many);
+		} else {
+			uint64_t bytes;
+
+			cr_assert_eq(shmx_shape_bytes(&ref.shape, ref.dtype,
+						      &bytes), 0);
+			cr_assert_eq(got.dtype, ref.dtype);
+			cr_assert(!memcmp(got.data, ref.data, bytes), "%s R=%d",
+				  expr, r);
+		}
+		shmx_result_free(&got);
+	}
+	shmx_result_free(&ref);
+	cr_assert_eq(count_own_temporaries(dir), 0);
+}
+
+Test(part, eval_same_bits)
+{
+	make_input(SHMX_F64, 97, 97); /* square: a per-row vector broadcasts */
+	eval_same("(x - mean(x, axis=0)) / std(x, axis=0)", "z.npy", 1, 0);
+	eval_same("x - sum(x, axis=1)", NULL, 1, 1);
+	eval_same("x / max(abs(x - mean(x, axis=1)))", "v.npy", 2, 1);
+	eval_same("sqrt(sum((x - 0.5)**2, axis=1))", NULL, 0, 0);
+	eval_same("sum(x * x[:, 3])", NULL, 2, 0); /* a constant result */
+	eval_same("mean(x > 0.5) + var(x)", "c.npy", 1, 0);
+	eval_same("var(x, axis=0)", NULL, 0, 0); /* the built-in */
+}
+
+Test(part, eval_refusals)
+{
+	struct shmx_eval_input in = { "x", src };
+	struct shmx_part *p = NULL;
+	struct shmx_error err = { 0 };
+
+	make_input(SHMX_F64, 10, 2);
+	cr_assert_eq(shmx_part_eval_open("sum(x, axis=2)", &in, 1, NULL, &p,
+					 &err), SHMX_EEXPR);
+	cr_assert_null(p);
+	cr_assert(strstr(err.msg, "expression: col "), "%s", err.msg);
+	cr_assert_eq(shmx_part_eval_open("x - mean(x, axis=0)", &in, 1, NULL,
+					 &p, &err), 0);
+	cr_assert_eq(shmx_part_pass(p, 1, &err), SHMX_EUSAGE);
+	cr_assert_eq(shmx_part_main(p, &err), SHMX_EUSAGE);
+	cr_assert_str_eq(err.msg, "eval: its passes first");
+	shmx_part_close(p);
+	cr_assert_eq(count_own_temporaries(dir), 0);
 }

@@ -101,6 +101,20 @@ struct run_args {
 };
 int cmd_run_parse(int argc, char **argv, struct run_args *a);
 
+/* `shmx eval`'s operands and options (cmd_eval.c), which shmx-mpi's
+ * eval takes too: as cmd_run_parse, into a = { .o = SHMX_RUN_OPTS_INIT }
+ * (0, -1 after printing --help, or EXIT_USAGE after printing the error). */
+struct eval_args {
+	const char *expr;
+	struct shmx_eval_input in[SHMX_KERNEL_INPUTS_MAX];
+	char names[SHMX_KERNEL_INPUTS_MAX][64];
+	unsigned n;
+	struct cli_array arr; /* -o, --force, --mode */
+	struct shmx_run_opts o;
+	int stats;
+};
+int cmd_eval_parse(int argc, char **argv, struct eval_args *a);
+
 /* The program's name in "<prog>: error: ..." ("shmx" unless set). */
 extern const char *cli_prog;
 

@@ -37,16 +37,6 @@ static const char help[] =
 
 enum { OPT_CHUNK = 256, OPT_STATS, OPT_PROGRESS, OPT_IO };
 
-struct eval_args {
-	const char *expr;
-	struct shmx_eval_input in[SHMX_KERNEL_INPUTS_MAX];
-	char names[SHMX_KERNEL_INPUTS_MAX][64];
-	unsigned n;
-	struct cli_array arr; /* -o, --force, --mode */
-	struct shmx_run_opts o;
-	int stats;
-};
-
 static int parse_opt(int c, struct eval_args *a)
 {
 	uint64_t v;
@@ -125,7 +115,7 @@ static int is_option(const char *s)
 	return s[0] == '-' && (s[1] == '-' || (s[1] && strchr("ojfh", s[1])));
 }
 
-static int parse(int argc, char **argv, struct eval_args *a)
+int cmd_eval_parse(int argc, char **argv, struct eval_args *a)
 {
 	static const struct option opts[] = {
 		CLI_OUTPUT_OPTIONS,
@@ -167,7 +157,7 @@ int cmd_eval(int argc, char **argv)
 	struct eval_args a = { .o = SHMX_RUN_OPTS_INIT };
 	struct shmx_error err = { 0 };
 	struct shmx_result res;
-	int rc = parse(argc, argv, &a);
+	int rc = cmd_eval_parse(argc, argv, &a);
 
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;

@@ -13,7 +13,8 @@
  *
  * The evaluator is a kernel like the built-ins (eval_kernel): its state
  * in the call names the program and the pass.  Pass jobs borrow the main
- * job's open inputs.
+ * job's open inputs.  The steps are exec/eval_job.h's, which a run split
+ * over processes (part.c) takes one by one.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "store/output.h"
 #include "expr/eval.h"
 #include "exec/job.h"
+#include "exec/eval_job.h"
 
 struct eval_state {
 	struct shmx__prog *prog;
@@ -63,7 +65,7 @@ static const struct shmx_kernel eval_kernel = {
 	.merge = eval_merge,
 };
 
-struct eval {
+struct shmx__eval {
 	struct shmx__job job; /* the main pass; it owns the inputs */
 	struct shmx__expr *e;
 	struct shmx__prog *prog;
@@ -101,7 +103,7 @@ static int check_opts(const struct shmx_run_opts *o, unsigned n,
 	return 0;
 }
 
-static int compile(struct eval *ev, const char *expr,
+static int compile(struct shmx__eval *ev, const char *expr,
 		   const struct shmx_eval_input *inputs, unsigned n,
 		   struct shmx_error *err)
 {
@@ -136,7 +138,8 @@ static void borrow(struct shmx__job *pj, const struct shmx__job *job)
 	}
 }
 
-static int map_vectors(struct eval *ev, unsigned k, struct shmx_error *err)
+static int map_vectors(struct shmx__eval *ev, unsigned k,
+		       struct shmx_error *err)
 {
 	uint64_t len = shmx__prog_pass_vec_bytes(ev->prog, k);
 	void *buf;
@@ -156,30 +159,50 @@ static int map_vectors(struct eval *ev, unsigned k, struct shmx_error *err)
 	return 0;
 }
 
-static int run_pass(struct eval *ev, unsigned k, const struct shmx_run_opts *o,
-		    struct shmx_error *err)
+int shmx__eval_pass_job(struct shmx__eval *ev, unsigned k,
+			const struct shmx_run_opts *o, struct shmx__job *pj,
+			struct shmx_error *err)
 {
-	struct shmx__job pj;
 	size_t slot = shmx__prog_pass_slot(ev->prog, k);
 	int rc = map_vectors(ev, k, err);
 
-	borrow(&pj, &ev->job);
-	set_state(&pj, ev->prog, (int)k);
-	pj.call.kind = SHMX_KERNEL_REDUCE;
-	pj.call.out_dtype = SHMX_U8;
-	pj.call.out_shape = (struct shmx_shape){ 0, { 0, 0 } };
-	pj.call.partial_bytes = slot ? slot : 64;
+	borrow(pj, &ev->job);
+	set_state(pj, ev->prog, (int)k);
+	pj->call.kind = SHMX_KERNEL_REDUCE;
+	pj->call.out_dtype = SHMX_U8;
+	pj->call.out_shape = (struct shmx_shape){ 0, { 0, 0 } };
+	pj->call.partial_bytes = slot ? slot : 64;
 	if (!rc)
-		rc = shmx__job_plan(&pj, o->chunk_bytes, o->io, o->queue_depth,
+		rc = shmx__job_plan(pj, o->chunk_bytes, o->io, o->queue_depth,
 				    err);
 	if (!rc)
-		rc = shmx__job_sink(&pj, NULL, NULL, 0, err);
+		rc = shmx__job_sink(pj, NULL, NULL, 0, err);
+	return rc;
+}
+
+void shmx__eval_pass_close(struct shmx__job *pj)
+{
+	pj->ninputs = 0; /* borrowed */
+	shmx__job_close(pj);
+}
+
+int shmx__eval_pass_done(struct shmx__eval *ev, unsigned k,
+			 struct shmx_error *err)
+{
+	return shmx__prog_pass_done(ev->prog, k, err);
+}
+
+static int run_pass(struct shmx__eval *ev, unsigned k,
+		    const struct shmx_run_opts *o, struct shmx_error *err)
+{
+	struct shmx__job pj;
+	int rc = shmx__eval_pass_job(ev, k, o, &pj, err);
+
 	if (!rc)
 		rc = shmx__job_execute(&pj, o, pj.ninputs ? pj.in[0].spec : NULL,
 				       shmx__now(), NULL, err);
-	pj.ninputs = 0; /* borrowed */
-	shmx__job_close(&pj);
-	return rc ? rc : shmx__prog_pass_done(ev->prog, k, err);
+	shmx__eval_pass_close(&pj);
+	return rc ? rc : shmx__eval_pass_done(ev, k, err);
 }
 
 /* ---- the fast path ------------------------------------------------------------ */
@@ -255,9 +278,9 @@ static void root_shape(const struct shmx__expr *e, struct shmx_shape *s)
 	*s = (struct shmx_shape){ r->ndim, { r->dim[0], r->dim[1] } };
 }
 
-/* A constant result: published by the parent, or handed back. */
-static int publish_const(struct eval *ev, const struct shmx_run_opts *o,
-			 struct shmx_result *res, struct shmx_error *err)
+int shmx__eval_publish_const(struct shmx__eval *ev,
+			     const struct shmx_run_opts *o,
+			     struct shmx_result *res, struct shmx_error *err)
 {
 	struct shmx__job *job = &ev->job;
 	struct shmx_output *out = NULL;
@@ -295,19 +318,27 @@ static int publish_const(struct eval *ev, const struct shmx_run_opts *o,
 	return rc;
 }
 
-static int run_main(struct eval *ev, const struct shmx_run_opts *o, double t0,
-		    struct shmx_result *res, struct shmx_error *err)
+int shmx__eval_main_job(struct shmx__eval *ev, const struct shmx_run_opts *o,
+			struct shmx__job **main, struct shmx_error *err)
 {
 	struct shmx__job *job = &ev->job;
-	int rc;
 
+	*main = job;
 	set_state(job, ev->prog, -1);
 	root_shape(ev->e, &job->call.out_shape);
 	job->call.out_dtype = (enum shmx_dtype)ev->e->root->dtype;
 	job->call.kind = ev->e->root->ndim == 2 ? SHMX_KERNEL_MAP
 						: SHMX_KERNEL_ROWS;
 	job->call.out_cols = shmx__prog_out_cols(ev->prog);
-	rc = shmx__job_plan(job, o->chunk_bytes, o->io, o->queue_depth, err);
+	return shmx__job_plan(job, o->chunk_bytes, o->io, o->queue_depth, err);
+}
+
+static int run_main(struct shmx__eval *ev, const struct shmx_run_opts *o,
+		    double t0, struct shmx_result *res, struct shmx_error *err)
+{
+	struct shmx__job *job;
+	int rc = shmx__eval_main_job(ev, o, &job, err);
+
 	if (!rc)
 		rc = shmx__job_sink(job, o->output, &o->create, 0, err);
 	if (!rc)
@@ -319,18 +350,19 @@ static int run_main(struct eval *ev, const struct shmx_run_opts *o, double t0,
 	return rc;
 }
 
-static int evaluate(struct eval *ev, const char *expr,
-		    const struct shmx_eval_input *inputs, unsigned n,
-		    const struct shmx_run_opts *o, double t0,
-		    struct shmx_result *res, struct shmx_error *err)
+int shmx__eval_open(const char *expr, const struct shmx_eval_input *inputs,
+		    unsigned n, const struct shmx_run_opts *o,
+		    struct shmx__eval **out, struct shmx_error *err)
 {
-	int rc = check_opts(o, n, err);
-	struct shmx_run_opts ro;
-	enum shmx_axis axis;
-	const char *op;
-	unsigned in;
+	struct shmx__eval *ev = shmx__calloc(1, sizeof(*ev));
+	int rc;
 
+	*out = ev;
+	if (!ev)
+		return shmx__fail(err, -ENOMEM, "eval: out of memory");
+	shmx__job_init(&ev->job, "eval");
 	ev->job.op.kernel = &eval_kernel;
+	rc = check_opts(o, n, err);
 	for (unsigned i = 0; !rc && i < n; i++)
 		ev->sources[i] = inputs[i].source;
 	if (!rc)
@@ -338,18 +370,62 @@ static int evaluate(struct eval *ev, const char *expr,
 				      err);
 	if (!rc)
 		rc = compile(ev, expr, inputs, n, err);
-	if (!rc && (op = builtin_of(ev->e, &axis, &in)) != NULL) {
-		ro = *o; /* the tuned kernel, over the same input */
-		ro.axis = axis;
-		return shmx_run(op, ev->sources[in], &ro, res, err);
+	return rc;
+}
+
+const char *shmx__eval_builtin(const struct shmx__eval *ev,
+			       enum shmx_axis *axis, const char **source)
+{
+	unsigned in;
+	const char *op = builtin_of(ev->e, axis, &in);
+
+	*source = op ? ev->sources[in] : NULL;
+	return op;
+}
+
+unsigned shmx__eval_passes(const struct shmx__eval *ev)
+{
+	return ev->e->npasses;
+}
+
+struct shmx__prog *shmx__eval_prog(struct shmx__eval *ev)
+{
+	return ev->prog;
+}
+
+void shmx__eval_close(struct shmx__eval *ev)
+{
+	if (!ev)
+		return;
+	shmx__job_close(&ev->job);
+	shmx__prog_free(ev->prog);
+	shmx__expr_free(ev->e);
+	for (unsigned i = 0; i < ev->nvec; i++)
+		munmap(ev->vec[i], ev->vec_len[i]);
+	shmx__free(ev);
+}
+
+static int evaluate(const char *expr, const struct shmx_eval_input *inputs,
+		    unsigned n, const struct shmx_run_opts *o, double t0,
+		    struct shmx_result *res, struct shmx_error *err)
+{
+	struct shmx__eval *ev;
+	struct shmx_run_opts ro = *o;
+	const char *op, *source;
+	int rc = shmx__eval_open(expr, inputs, n, o, &ev, err);
+
+	if (!rc && (op = shmx__eval_builtin(ev, &ro.axis, &source)) != NULL) {
+		shmx__eval_close(ev); /* the tuned kernel, over the same input */
+		return shmx_run(op, source, &ro, res, err);
 	}
-	for (unsigned k = 0; !rc && k < ev->e->npasses; k++)
+	for (unsigned k = 0; !rc && k < shmx__eval_passes(ev); k++)
 		rc = run_pass(ev, k, o, err);
-	if (rc)
-		return rc;
-	if (!shmx__prog_rowwise(ev->prog))
-		return publish_const(ev, o, res, err);
-	return run_main(ev, o, t0, res, err);
+	if (!rc)
+		rc = shmx__prog_rowwise(ev->prog)
+			? run_main(ev, o, t0, res, err)
+			: shmx__eval_publish_const(ev, o, res, err);
+	shmx__eval_close(ev);
+	return rc;
 }
 
 int shmx_eval(const char *expr, const struct shmx_eval_input *inputs,
@@ -357,20 +433,10 @@ int shmx_eval(const char *expr, const struct shmx_eval_input *inputs,
 	      struct shmx_result *res, struct shmx_error *err)
 {
 	double t0 = shmx__now();
+	struct shmx__job begin;
 	struct shmx_run_opts o;
-	struct eval *ev = shmx__calloc(1, sizeof(*ev));
-	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (!ev)
-		return shmx__fail(err, -ENOMEM, "eval: out of memory");
-	err = shmx__job_begin(&ev->job, "eval", opts, &o, err);
-	rc = evaluate(ev, expr, inputs, n, &o, t0, res, err);
-	shmx__job_close(&ev->job);
-	shmx__prog_free(ev->prog);
-	shmx__expr_free(ev->e);
-	for (unsigned i = 0; i < ev->nvec; i++)
-		munmap(ev->vec[i], ev->vec_len[i]);
-	shmx__free(ev);
-	return rc;
+	err = shmx__job_begin(&begin, "eval", opts, &o, err);
+	return evaluate(expr, inputs, n, &o, t0, res, err);
 }

@@ -59,6 +59,21 @@ int shmx__prog_pass_merge(struct shmx__prog *p, unsigned k, const char *slots,
 int shmx__prog_pass_done(struct shmx__prog *p, unsigned k,
 			 struct shmx_error *err);
 
+/* Pass k split over processes (exec/part.c): each computes some chunks
+ * of the pass; one merges every chunk's slot (shmx__prog_pass_merge) and
+ * hands the others the merged values as value_bytes bytes (export); they
+ * take them in place of a merge (import) before shmx__prog_pass_done.
+ * The rows of a per-row vector are the vector's own: vector v (0, 1, ..;
+ * NULL past the last) of pass k is one value of *size bytes per row, in
+ * the buffer shmx__prog_pass_vectors gave; every process needs all its
+ * rows before the merge (or import), which tiles them. */
+uint64_t shmx__prog_pass_value_bytes(const struct shmx__prog *p, unsigned k);
+void shmx__prog_pass_export(const struct shmx__prog *p, unsigned k, void *buf);
+int shmx__prog_pass_import(struct shmx__prog *p, unsigned k, const void *buf,
+			   struct shmx_error *err);
+void *shmx__prog_pass_vector(const struct shmx__prog *p, unsigned k,
+			     unsigned v, size_t *size);
+
 /* When the result is rowwise the main pass (shmx__prog_main_chunk)
  * computes it; otherwise, once the passes are merged, its value is
  * shmx__prog_const_result. */

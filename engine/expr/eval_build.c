@@ -632,3 +632,14 @@ const void *shmx__prog_const_result(const struct shmx__prog *p)
 {
 	return p->ins[p->root].cdata;
 }
+
+void *shmx__prog_pass_vector(const struct shmx__prog *p, unsigned k,
+			     unsigned v, size_t *size)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (is_vec_of(&p->ins[i], k) && v-- == 0) {
+			*size = shmx__ins_size(&p->ins[i]);
+			return p->ins[i].cdata;
+		}
+	return NULL;
+}

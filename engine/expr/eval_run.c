@@ -427,3 +427,63 @@ int shmx__prog_pass_done(struct shmx__prog *p, unsigned k,
 {
 	return shmx__prog_consts(p, (int)k, err);
 }
+
+/* ---- a merge done by another process (exec/part.c) --------------------- */
+
+/* x is one of pass k's values that the merge folds from the slots (not a
+ * per-row vector, whose rows the workers write whole) */
+static int merged_value(const struct shmx__prog *p, const struct ins *x,
+			unsigned k)
+{
+	return x->kind == I_PASS && x->pass == (int)k && !x->vec &&
+	       p->ins[x->a[0]].rowwise;
+}
+
+static uint64_t value_bytes(const struct shmx__prog *p, const struct ins *x)
+{
+	return (x->per_col ? p->ins[x->a[0]].w : 1) * shmx__ins_size(x);
+}
+
+uint64_t shmx__prog_pass_value_bytes(const struct shmx__prog *p, unsigned k)
+{
+	uint64_t bytes = 0;
+
+	for (unsigned i = 0; i < p->n; i++)
+		if (merged_value(p, &p->ins[i], k))
+			bytes += value_bytes(p, &p->ins[i]);
+	return bytes;
+}
+
+void shmx__prog_pass_export(const struct shmx__prog *p, unsigned k, void *buf)
+{
+	char *at = buf;
+
+	for (unsigned i = 0; i < p->n; i++)
+		if (merged_value(p, &p->ins[i], k)) {
+			memcpy(at, p->ins[i].cdata, value_bytes(p, &p->ins[i]));
+			at += value_bytes(p, &p->ins[i]);
+		}
+}
+
+/* What shmx__prog_pass_merge leaves, from another process's merge. */
+int shmx__prog_pass_import(struct shmx__prog *p, unsigned k, const void *buf,
+			   struct shmx_error *err)
+{
+	const char *at = buf;
+	int rc = 0;
+
+	for (unsigned i = 0; !rc && i < p->n; i++) {
+		struct ins *x = &p->ins[i];
+
+		if (x->kind != I_PASS || x->pass != (int)k)
+			continue;
+		if (merged_value(p, x, k) && (rc = owned(x)) == 0) {
+			memcpy(x->cdata, at, value_bytes(p, x));
+			at += value_bytes(p, x);
+		}
+		if (!rc && x->tiled)
+			rc = tile(p, x);
+		x->done = !rc;
+	}
+	return rc ? shmx__fail(err, rc, "expression: out of memory") : 0;
+}

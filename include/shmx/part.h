@@ -19,6 +19,22 @@
  *   publish the output, hand the result
  *   shmx_part_close                     shmx_part_close
  *
+ * An expression (shmx_part_eval_open) is steps: the passes that its
+ * reductions over columns or the whole array need, then the main step,
+ * the same as a run's.  Each pass is a reduction every process computes
+ * a range of and the publisher merges, whose values every process needs
+ * before the next step:
+ *
+ *   for k in 0 .. shmx_part_passes - 1, every process:
+ *     shmx_part_pass(k), shmx_part_layout (compare), shmx_part_compute
+ *     the publisher receives the others' slots; every process receives
+ *     the rows of the pass's per-row vectors (shmx_part_pass_vector)
+ *     that the others computed
+ *     the publisher: shmx_part_pass_merge, then sends the values
+ *     (shmx_part_pass_values) to the others, into theirs
+ *     shmx_part_pass_done
+ *   shmx_part_main, then as a run from shmx_part_layout on.
+ *
  * The merge folds the partials of all chunks in chunk order whoever
  * computed them, so the result is the bits of shmx_run for any split.
  * Maps and per-row results are written by each process straight into its
@@ -35,6 +51,7 @@
 #include <stdint.h>
 #include "common.h"
 #include "error.h"
+#include "eval.h"
 #include "run.h"
 
 struct shmx_part;
@@ -57,6 +74,40 @@ SHMX_API int shmx_part_open(const char *op, const char *const *sources,
 			    struct shmx_part **p, struct shmx_error *err);
 SHMX_API void shmx_part_layout(const struct shmx_part *p,
 			       struct shmx_part_layout *l);
+
+/* shmx_eval's expression over its inputs with opts (as shmx_eval checks
+ * them), compiled: every error of the expression here, before any
+ * worker.  Its steps follow; an expression a built-in op computes (as
+ * shmx_eval hands it to shmx_run) has no passes. */
+SHMX_API int shmx_part_eval_open(const char *expr,
+				 const struct shmx_eval_input *inputs,
+				 unsigned n, const struct shmx_run_opts *opts,
+				 struct shmx_part **p, struct shmx_error *err);
+/* The passes before the main step (0 for a run). */
+SHMX_API unsigned shmx_part_passes(const struct shmx_part *p);
+/* Begin pass k (0, 1, .. in order): the layout, compute and partials are
+ * then the pass's, a reduction's without a result (out_bytes 0). */
+SHMX_API int shmx_part_pass(struct shmx_part *p, unsigned k,
+			    struct shmx_error *err);
+/* The pass's per-row vector v (0, 1, ..; NULL past the last): one value
+ * of *item bytes per row of the layout, writable, so that a process
+ * imports the others' rows in place. */
+SHMX_API void *shmx_part_pass_vector(struct shmx_part *p, unsigned v,
+				     uint64_t *item);
+/* The publisher, once every chunk's slot is in: merge them in chunk
+ * order into the pass's values (all vectors' rows must be in too). */
+SHMX_API int shmx_part_pass_merge(struct shmx_part *p,
+				  struct shmx_error *err);
+/* The pass's merged values, *len bytes (NULL when 0): the publisher's
+ * after the merge; every other process's, writable, to receive them. */
+SHMX_API void *shmx_part_pass_values(struct shmx_part *p, uint64_t *len);
+/* End the pass, every process: the constants its values give. */
+SHMX_API int shmx_part_pass_done(struct shmx_part *p,
+				 struct shmx_error *err);
+/* After the passes: the main step (nothing for a run).  A constant
+ * result has no chunks (layout nchunks 0): shmx_part_finish publishes
+ * it. */
+SHMX_API int shmx_part_main(struct shmx_part *p, struct shmx_error *err);
 
 /* The publisher's sink, as shmx_run makes it: opts.output's temporary, the
  * input (in place), or memory. */

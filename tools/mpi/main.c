@@ -1,7 +1,7 @@
 /* tools/mpi/main.c - `mpirun -n R shmx-mpi <command> ...`: shmx's
- * commands across MPI ranks, one file per command (mpi_run.c; `eval`
- * will be another entry in the table, built the same way on the engine's
- * shmx/part.h).
+ * commands across MPI ranks, one file per command (mpi_run.c,
+ * mpi_eval.c), both built on the engine's shmx/part.h and on the steps
+ * they share (steps.c).
  *
  * Workers and MPI.  Each rank forks its local workers as shmx does, after
  * MPI_Init, and keeps MPI out of them entirely: a worker only computes
@@ -43,13 +43,18 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", mpi_run },
+	{ "eval", mpi_eval },
 };
 
 static const char usage[] =
 	"usage: mpirun -n R shmx-mpi run OP SOURCE... [options of shmx run]\n"
+	"       mpirun -n R shmx-mpi eval EXPR [SOURCE | NAME=SOURCE]...\n"
+	"                                    [options of shmx eval]\n"
 	"\n"
 	"  run   `shmx run` with its chunks split over the R ranks: the same\n"
 	"        options, the same bits as one machine (shmx run --help)\n"
+	"  eval  `shmx eval` likewise, each of its passes split over the\n"
+	"        ranks (shmx eval --help)\n"
 	"Inputs and outputs are files every rank sees at the same path.\n";
 
 /* mpirun ends every rank with SIGTERM when one dies (or the user stops

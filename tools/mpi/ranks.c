@@ -80,31 +80,48 @@ static uint64_t item0(uint64_t c, uint64_t per_chunk, uint64_t total)
 	return i < total ? (uint64_t)i : total;
 }
 
-int ranks_gather(const struct ranks *r, void *base, uint64_t item,
-		 uint64_t nchunks, uint64_t per_chunk, uint64_t total,
-		 char *msg, size_t len)
+/* Every rank's items of a gather (ranks_gather): counts[i] from
+ * displs[i], and their MPI type.  0, or EXIT_RUNTIME with msg. */
+static int layout(const struct ranks *r, uint64_t item, uint64_t nchunks,
+		  uint64_t per_chunk, uint64_t total, int **counts,
+		  MPI_Datatype *t, char *msg, size_t len)
 {
-	int *counts = calloc((size_t)r->size * 2, sizeof(int));
-	int *displs = counts ? counts + r->size : NULL;
+	int *displs;
 	uint64_t c0, c1;
-	MPI_Datatype t;
 
-	if (!counts)
+	*counts = calloc((size_t)r->size * 2, sizeof(int));
+	if (!*counts)
 		return snprintf(msg, len, "out of memory"), EXIT_RUNTIME;
 	if (item > INT32_MAX || total > INT32_MAX) {
-		free(counts);
+		free(*counts);
 		snprintf(msg, len, "%llu items of %llu bytes are too many for "
 			 "one MPI_Gatherv", (unsigned long long)total,
 			 (unsigned long long)item);
 		return EXIT_RUNTIME;
 	}
+	displs = *counts + r->size;
 	for (int i = 0; i < r->size; i++) {
 		ranks_split(r, nchunks, i, &c0, &c1);
 		displs[i] = (int)item0(c0, per_chunk, total);
-		counts[i] = (int)item0(c1, per_chunk, total) - displs[i];
+		(*counts)[i] = (int)item0(c1, per_chunk, total) - displs[i];
 	}
-	MPI_Type_contiguous((int)item, MPI_BYTE, &t);
-	MPI_Type_commit(&t);
+	MPI_Type_contiguous((int)item, MPI_BYTE, t);
+	MPI_Type_commit(t);
+	return 0;
+}
+
+int ranks_gather(const struct ranks *r, void *base, uint64_t item,
+		 uint64_t nchunks, uint64_t per_chunk, uint64_t total,
+		 char *msg, size_t len)
+{
+	int *counts, *displs;
+	MPI_Datatype t;
+	int code = layout(r, item, nchunks, per_chunk, total, &counts, &t,
+			  msg, len);
+
+	if (code)
+		return code;
+	displs = counts + r->size;
 	if (r->rank == 0)
 		MPI_Gatherv(MPI_IN_PLACE, 0, t, base, counts, displs, t, 0,
 			    MPI_COMM_WORLD);
@@ -112,6 +129,24 @@ int ranks_gather(const struct ranks *r, void *base, uint64_t item,
 		MPI_Gatherv((char *)base + (uint64_t)displs[r->rank] * item,
 			    counts[r->rank], t, NULL, NULL, NULL, t, 0,
 			    MPI_COMM_WORLD);
+	MPI_Type_free(&t);
+	free(counts);
+	return 0;
+}
+
+int ranks_allgather(const struct ranks *r, void *base, uint64_t item,
+		    uint64_t nchunks, uint64_t per_chunk, uint64_t total,
+		    char *msg, size_t len)
+{
+	int *counts;
+	MPI_Datatype t;
+	int code = layout(r, item, nchunks, per_chunk, total, &counts, &t,
+			  msg, len);
+
+	if (code)
+		return code;
+	MPI_Allgatherv(MPI_IN_PLACE, 0, t, base, counts, counts + r->size, t,
+		       MPI_COMM_WORLD);
 	MPI_Type_free(&t);
 	free(counts);
 	return 0;

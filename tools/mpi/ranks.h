@@ -39,6 +39,11 @@ int ranks_gather(const struct ranks *r, void *base, uint64_t item,
 		 uint64_t nchunks, uint64_t per_chunk, uint64_t total,
 		 char *msg, size_t len);
 
+/* ranks_gather's items to every rank, each rank's in place. */
+int ranks_allgather(const struct ranks *r, void *base, uint64_t item,
+		    uint64_t nchunks, uint64_t per_chunk, uint64_t total,
+		    char *msg, size_t len);
+
 /* What the CLI prints on stderr between begin and end is kept, not
  * shown: end puts its first line, without "shmx-mpi: error: ", into msg.
  * With mute_stdout, stdout goes nowhere meanwhile (--help on the ranks
@@ -50,7 +55,8 @@ struct capture {
 int capture_begin(struct capture *c, int mute_stdout);
 void capture_end(struct capture *c, char *msg, size_t len);
 
-/* Commands: argv[0] is the command's name ("run"). */
+/* Commands: argv[0] is the command's name ("run", "eval"). */
 int mpi_run(const struct ranks *r, int argc, char **argv);
+int mpi_eval(const struct ranks *r, int argc, char **argv);
 
 #endif
