@@ -110,20 +110,22 @@ def kill_mid_run(ranks, victim, args, pidfile, timeout=120):
 
 class MpiTestCase(shmxtest.ShmxTestCase):
     def same_as_shmx(self, ranks, args, output=None, opts=(), env=None,
-                     stats=False):
-        """shmx-mpi over R ranks gives shmx run's bytes: its printed
-        result, or (output: a file name in the scratch directory, given
-        to both as -o) the published file.  stats: shmx-mpi also prints
-        its --stats lines (checked: R ranks, rank 0's share)."""
+                     stats=False, cmd="run"):
+        """shmx-mpi over R ranks gives shmx run's bytes (shmx eval's with
+        cmd "eval"): its printed result, or (output: a file name in the
+        scratch directory, given to both as -o) the published file.
+        stats: shmx-mpi also prints its --stats lines (checked: R ranks,
+        rank 0's share)."""
         one = list(args)
         many = list(args) + (["--stats"] if stats else [])
         if output:
             one += ["-o", self.path("one-" + output)]
             many += ["-o", self.path("mpi-" + output)]
-        ref = shmxtest.run("run", *one)
-        self.assertEqual((ref.status, ref.err), (0, ""), "shmx run %s" % one)
-        got = mpirun(ranks, ["run"] + many, opts=opts, env=env)
-        what = "R=%s shmx-mpi run %s" % (ranks, " ".join(map(str, many)))
+        ref = shmxtest.run(cmd, *one)
+        self.assertEqual((ref.status, ref.err), (0, ""),
+                         "shmx %s %s" % (cmd, one))
+        got = mpirun(ranks, [cmd] + many, opts=opts, env=env)
+        what = "R=%s shmx-mpi %s %s" % (ranks, cmd, " ".join(map(str, many)))
         if stats:
             mine, engine = [json.loads(x) for x in got.err.splitlines()]
             self.assertEqual(mine["ranks"], ranks, what)
@@ -142,9 +144,10 @@ class MpiTestCase(shmxtest.ShmxTestCase):
         self.assertNoTemporaries()
         return got
 
-    def kill_rank(self, victim):
-        """SIGKILL rank victim of 2 mid-run (a map into a file): the job
-        fails and publishes nothing."""
+    def kill_rank(self, victim, job=("run", "exp")):
+        """SIGKILL rank victim of 2 mid-run (a map into a file; job: the
+        command and op, or eval and its expression): the job fails and
+        publishes nothing."""
         out = self.path("out.npy")
         rows = 1 << 19
         for _ in range(4):  # more work until the kill lands mid-run
@@ -152,8 +155,9 @@ class MpiTestCase(shmxtest.ShmxTestCase):
             shmxtest.run("gen", "-o", src, "--shape", "%dx4" % rows,
                          "--dtype", "f64", "--fill", "uniform")
             r, killed = kill_mid_run(
-                2, victim, ["run", "exp", src, "-o", out, "-j", "1",
-                            "--chunk", "64k"], self.path("victim.pid"))
+                2, victim, list(job) + [src, "-o", out, "-j", "1",
+                                        "--chunk", "64k"],
+                self.path("victim.pid"))
             os.unlink(src)
             if killed:
                 break

@@ -54,6 +54,43 @@ class SameBits(mpitest.MpiTestCase):
                 self.same_as_shmx(ranks, args, output, stats=ranks == 3)
 
 
+class EvalSameBits(mpitest.MpiTestCase):
+    """shmx-mpi eval against shmx eval, R = 1..4: a per-row reduction of
+    integers, an element-wise map of three f32 inputs that broadcast, a
+    column reduction in an earlier pass, whole reductions printed."""
+
+    def test_expressions(self):
+        x = self.save(data((1009, 13), np.float64, 5), "x.npy")
+        i16 = self.save(data((997, 5), np.int16, 6), "i16.npy")
+        a = self.save(data((2003, 7), np.float32, 7), "a.npy")
+        b = self.save(data(7, np.float32, 8), "b.npy")
+        c = self.save(data((2003, 1), np.float32, 9), "c.npy")
+        cases = [
+            (1, ["sum(x % 7 - x // 3, axis=1)", i16, "-j", "2",
+                 "--chunk", "1k"], None),
+            (2, ["a * 2.5 + b - c", "a=" + a, "b=" + b, "c=" + c, "-j", "3",
+                 "--chunk", "4k"], "map.npy"),
+            (3, ["(x - mean(x, axis=0)) / std(x, axis=0)", x, "-j", "2",
+                 "--chunk", "3k"], "z.npy"),
+            # 4 chunks over 4 ranks, and a pass before the sums
+            (4, ["sum(sqrt(abs(x - mean(x)))) + min(x) * 2", x, "-j", "1",
+                 "--chunk", "32k"], None),
+        ]
+        for ranks, args, output in cases:
+            with self.subTest(ranks=ranks, args=args):
+                self.same_as_shmx(ranks, args, output, stats=ranks == 3,
+                                  cmd="eval")
+
+    def test_bad_expression(self):
+        x = self.save(data((50, 3), np.float64))
+        out = self.path("out.npy")
+        r = mpitest.mpirun(3, ["eval", "sum(x, axis=2) + y", x, "-o", out])
+        self.assertOneLine(r, 2, "expression: col ")
+        self.assertNotIn("rank", r.err)  # every rank alike
+        self.assertFalse(os.path.exists(out))
+        self.assertNoTemporaries()
+
+
 class Refused(mpitest.MpiTestCase):
     def test_segment_refused(self):
         src = self.save(data(10, np.float64))
@@ -143,6 +180,12 @@ class ThreeHosts(mpitest.MpiTestCase):
                                   "2k", "-j", "2"], opts=hosts.opts())
             self.same_as_shmx(3, ["sqrt", src, "--chunk", "5k"], "sqrt.npy",
                               opts=hosts.opts())
+            # a pass whose per-row vector goes to every host, and its
+            # column values from rank 0
+            sq = self.save(data((301, 301), np.float64, 8), "sq.npy")
+            self.same_as_shmx(3, ["(x - sum(x, axis=1)) / std(x, axis=0)",
+                                  sq, "--chunk", "64k"], "v.npy",
+                              opts=hosts.opts(), cmd="eval")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,16 @@ on floats with NaNs), three maps into a file, --io stream, --in-place (refused),
 empty and one-row inputs, R = 1..4
 and -j 1, 2, 3, 8 in turn; and the rarer failures: another input on one
 rank, a bad option said once, rank 0 killed (its temporary removed by
-`shmx rm --stale`), four simulated hosts.  About a second of MPI start-up
+`shmx rm --stale`), four simulated hosts; shmx-mpi eval against shmx
+eval over expressions of every kind of step, a mismatched expression and
+a rank killed mid-eval.  About a second of MPI start-up
 a run, two for a failing one, so the run count is kept near thirty: every
 op x axis x dtype in one process is tests/test_part.c's (the split run
 without MPI, which moves the same bytes)."""
 import itertools
 import os
 import shutil
+import subprocess
 import unittest
 
 import numpy as np
@@ -27,7 +30,9 @@ DTYPES = [np.float64, np.float32, np.int64, np.int32, np.int16, np.int8,
           np.uint8, np.uint16, np.uint32, np.uint64]
 
 
-class Matrix(mpitest.MpiTestCase):
+class Inputs(mpitest.MpiTestCase):
+    """Ranks and -j in turn, and the inputs (made once a test)."""
+
     def setUp(self):
         super().setUp()
         self.ranks = itertools.cycle([1, 2, 3, 4])
@@ -41,6 +46,8 @@ class Matrix(mpitest.MpiTestCase):
             self.inputs[key] = self.save(a, "%s-%d.npy" % key)
         return self.inputs[key]
 
+
+class Matrix(Inputs):
     def test_reductions(self):
         floats = itertools.cycle([np.float64, np.float32])
         dtypes = itertools.cycle(DTYPES)
@@ -110,6 +117,45 @@ class Matrix(mpitest.MpiTestCase):
                           if n.startswith(".shmx")], [])
 
 
+class EvalMatrix(Inputs):
+    """shmx-mpi eval against shmx eval: expressions of every kind of step
+    (the built-in fast path, per-row reductions, maps, column and whole
+    reductions in earlier passes, a per-row vector pass, constant
+    results), dtypes in turn, R = 1..4 and -j 1, 2, 3, 8 in turn."""
+
+    CASES = [
+        # expression, dtype (square: a per-row vector broadcasts), output
+        ("sum(x * x, axis=1)", np.float64, None),
+        ("x + 1", np.uint8, "u8.npy"),
+        ("where(x > 0, log1p(x), -x**2)", np.float64, "w.npy"),
+        ("sum(x > 0.5, axis=1)", np.float32, None),
+        ("x - sum(x, axis=1)", "square", "vec.npy"),
+        ("mean(x, axis=0) * 2", np.int64, None),
+        ("x // 3 - min(x, axis=0)", np.int32, "int.npy"),
+        ("nanstd(x) / nanmean(x)", "nan", None),
+        ("(x - mean(x)) > std(x)", np.float64, "bool.npy"),
+        ("var(x / max(abs(x)), axis=0)", np.float64, None),
+        ("float32(x) * 0.5 + int8(3)", np.uint16, "cast.npy"),
+    ]
+
+    def test_expressions(self):
+        square = self.save(data((211, 211), np.float32, 3), "square.npy")
+        for expr, dtype, out in self.CASES:
+            src = square if dtype == "square" else \
+                self.input(np.float32, True) if dtype == "nan" else \
+                self.input(dtype)
+            r = next(self.ranks)
+            args = [expr, src, "-j", next(self.workers), "--chunk", "2k"]
+            with self.subTest(expr=expr, ranks=r):
+                self.same_as_shmx(r, args, out, cmd="eval")
+
+    def test_empty(self):
+        empty = self.save(np.zeros((0, 3)), "empty.npy")
+        self.same_as_shmx(3, ["x - mean(x, axis=0)", empty], "e.npy",
+                          cmd="eval")
+        self.same_as_shmx(2, ["sum(x) + 1", empty], cmd="eval")
+
+
 class RareFailures(mpitest.MpiTestCase):
     def test_other_input_on_one_rank(self):
         a, b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
@@ -135,6 +181,22 @@ class RareFailures(mpitest.MpiTestCase):
     def test_segment_input_refused(self):
         r = mpitest.mpirun(2, ["run", "sum", "shm://" + self.name("x")])
         self.assertOneLine(r, 2, "is a segment in one host's memory")
+
+    def test_eval_other_command_line(self):
+        src = self.save(data((40, 3), np.float64))
+        cmd = mpitest.mpirun_args([{}, {}], ["eval", "x - mean(x, axis=0)",
+                                             src])
+        cmd[-2] = "x - mean(x, axis=1)"  # rank 1's expression differs
+        r = shmxtest.Result(subprocess.run(cmd, env=mpitest.mpi_env(),
+                                           capture_output=True))
+        self.assertOneLine(r, 2, "rank 1: its command line is not rank 0's")
+
+    def test_eval_rank1_killed(self):
+        # killed in its pass (rank 0 waits for its slots), or in the main
+        # pass: nothing published either way
+        r = self.kill_rank(1, ("eval", "exp(x - mean(x, axis=0))"))
+        self.assertIn("rank 0: ended by SIGTERM", r.err)
+        self.assertNoTemporaries()
 
     def test_rank0_killed(self):
         # its temporary stays, named by its dead pid: rm --stale takes it
