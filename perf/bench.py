@@ -971,8 +971,9 @@ MPIRUN = ["mpirun", "-q", "--oversubscribe", "--bind-to", "none"]
 def w_mpi(cfg):
     """h. shmx-mpi: R = 1, 2, 4 ranks x local workers against shmx run on
     one machine (overhead, not speed-up, is what 2 cores can show): a
-    global sum and a column mean of the big array in a tmpfs file, every
-    result bit-identical; mpirun of /bin/true is MPI's start-up floor."""
+    global sum and a column mean of the big array in a tmpfs file, and an
+    expression of two passes against shmx eval, every result
+    bit-identical; mpirun of /bin/true is MPI's start-up floor."""
     if not os.access(SHMX_MPI, os.X_OK):
         raise RunError(f"no {SHMX_MPI} (MPI not found when shmx was built)")
     src, nb, shape = big_input(cfg)
@@ -981,21 +982,24 @@ def w_mpi(cfg):
     env = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
     groups, t, over = [], [], {}
     try:
-        for title, op in (("global sum", ["sum"]), ("column mean", ["mean", "--axis", "0"])):
+        for title, cmd, op in (("global sum", "run", ["sum"]),
+                               ("column mean", "run", ["mean", "--axis", "0"]),
+                               ("eval std(x - mean(x, axis=0)): two passes", "eval",
+                                ["std(x - mean(x, axis=0))"])):
             print(f"- {title}", flush=True)
-            one = [SHMX, "run", *op, path, "--stats"]
-            cs = [C(f"shmx run -j {NCPU}", one, stdout=True)]
+            one = [SHMX, cmd, *op, path, "--stats"]
+            ref = f"shmx {cmd} -j {NCPU}"
+            cs = [C(ref, one, stdout=True)]
             for r, j in ((1, NCPU), (2, 1), (2, NCPU), (4, 1)):
                 cs.append(C(f"shmx-mpi R={r} -j {j}",
-                            MPIRUN + ["-n", str(r), SHMX_MPI, "run", *op, path, "-j", str(j),
+                            MPIRUN + ["-n", str(r), SHMX_MPI, cmd, *op, path, "-j", str(j),
                                       "--stats"], stdout=True, env=env))
             cs.append(C("mpirun -n 1 /bin/true", MPIRUN + ["-n", "1", "/bin/true"],
                         check=False, env=env))
             res = bench(cs, cfg["reps"], how="exact")
             groups.append(group(f"{title}, {shape} f64 ({nb / 2**20:.0f} MiB) in a tmpfs file",
-                                res, nb, shmx=f"shmx run -j {NCPU}"))
-            over[title] = {n: ratio(median(res, n), median(res, f"shmx run -j {NCPU}"))
-                           for n in res}
+                                res, nb, shmx=ref))
+            over[title] = {n: ratio(median(res, n), median(res, ref)) for n in res}
     finally:
         remove(path)
     return dict(groups=groups, targets=t, overhead=over)

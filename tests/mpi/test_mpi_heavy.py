@@ -191,6 +191,21 @@ class RareFailures(mpitest.MpiTestCase):
                                            capture_output=True))
         self.assertOneLine(r, 2, "rank 1: its command line is not rank 0's")
 
+    def test_eval_value_refused_after_a_pass(self):
+        # max(y) does not fit the u8 that numpy's value-based casting
+        # assumed: every rank sees it in the values rank 0 sent
+        x = self.save(np.arange(100, dtype=np.uint8).reshape(50, 2), "u8.npy")
+        y = self.save(np.arange(100, dtype=np.int64).reshape(50, 2) * 100,
+                      "i64.npy")
+        out = self.path("out.npy")
+        r = mpitest.mpirun(3, ["eval", "x + max(y)", "x=" + x, "y=" + y,
+                               "-o", out, "--chunk", "100"])
+        self.assertOneLine(r, 2, "expression: col 5: this i64 value does "
+                           "not fit u8")
+        self.assertNotIn("rank", r.err)
+        self.assertFalse(os.path.exists(out))
+        self.assertNoTemporaries()
+
     def test_eval_rank1_killed(self):
         # killed in its pass (rank 0 waits for its slots), or in the main
         # pass: nothing published either way
