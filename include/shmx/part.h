@@ -90,8 +90,9 @@ SHMX_API unsigned shmx_part_passes(const struct shmx_part *p);
 SHMX_API int shmx_part_pass(struct shmx_part *p, unsigned k,
 			    struct shmx_error *err);
 /* The pass's per-row vector v (0, 1, ..; NULL past the last): one value
- * of *item bytes per row of the layout, writable, so that a process
- * imports the others' rows in place. */
+ * of *item bytes per row of the layout (row r at r x *item; chunk c's
+ * rows from c x chunk_rows), writable, so that a process imports the
+ * others' rows in place. */
 SHMX_API void *shmx_part_pass_vector(struct shmx_part *p, unsigned v,
 				     uint64_t *item);
 /* The publisher, once every chunk's slot is in: merge them in chunk
