@@ -127,6 +127,10 @@ static int make_sink(struct job *j)
 static int compute(struct job *j)
 {
 	ranks_split(j->r, j->l.nchunks, j->r->rank, &j->c0, &j->c1);
+	if (j->l.nchunks) { /* not a constant result's step */
+		j->chunks = j->l.nchunks;
+		j->mine = j->c1 - j->c0;
+	}
 	return job_agree(j, job_failed(j, shmx_part_compute(j->p, j->c0,
 							     j->c1, &j->err)));
 }
@@ -220,8 +224,8 @@ static int finish(struct job *j)
 		fprintf(stderr, "{\"ranks\": %d, \"chunks\": %llu, "
 			"\"rank0_chunks\": %llu, \"gather_bytes\": %llu, "
 			"\"gather_s\": %.6f}\n", j->r->size,
-			(unsigned long long)j->l.nchunks,
-			(unsigned long long)(j->c1 - j->c0),
+			(unsigned long long)j->chunks,
+			(unsigned long long)j->mine,
 			(unsigned long long)j->collect_bytes, j->collect_s);
 		shmx_stats_print_json(&res.stats, stderr);
 	}

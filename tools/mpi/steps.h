@@ -17,6 +17,7 @@ struct job {
 	struct shmx_part *p;
 	struct shmx_part_layout l;     /* the current step's */
 	uint64_t c0, c1;               /* this rank's chunks of the step */
+	uint64_t chunks, mine;   /* --stats: the last step with chunks */
 	double collect_s;        /* rank 0: the gathers (or sync) and waits */
 	uint64_t collect_bytes;  /* what the gathers moved into rank 0 */
 	struct shmx_error err;
