@@ -213,6 +213,17 @@ class RareFailures(mpitest.MpiTestCase):
         self.assertIn("rank 0: ended by SIGTERM", r.err)
         self.assertNoTemporaries()
 
+    def test_eval_segments_and_in_place_refused(self):
+        src = self.save(data(10, np.float64))
+        r = mpitest.mpirun(2, ["eval", "x + 1", "shm://" + self.name("x")])
+        self.assertOneLine(r, 2, "eval: shm://%s is a segment in one "
+                           "host's memory" % self.name("x"))
+        r = mpitest.mpirun(2, ["eval", "x + 1", src, "-o",
+                               "shm://" + self.name("y")])
+        self.assertOneLine(r, 2, "is a segment in one host's memory")
+        r = mpitest.mpirun(2, ["eval", "x + 1", src, "--in-place"])
+        self.assertOneLine(r, 2, "eval: unknown option '--in-place'")
+
     def test_rank0_killed(self):
         # its temporary stays, named by its dead pid: rm --stale takes it
         self.kill_rank(0)
