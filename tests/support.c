@@ -209,6 +209,29 @@ const char *in_scratch(char *buf, size_t len, const char *name)
 	return buf;
 }
 
+char gen_dir[256], gen_src[300];
+
+void gen_input(enum shmx_dtype t, uint64_t rows, uint64_t cols,
+	       uint64_t seed)
+{
+	struct shmx_shape s = { .ndim = 2, .dim = { rows, cols } };
+	struct shmx_run_opts o = { .workers = 1 };
+	struct shmx_error err = { 0 };
+
+	make_tmpdir(gen_dir, sizeof(gen_dir));
+	snprintf(gen_src, sizeof(gen_src), "%s/in.npy", gen_dir);
+	cr_assert_eq(shmx_gen(gen_src, t, &s, SHMX_FILL_NORMAL, seed, &o, NULL,
+			      &err),
+		     0, "%s", err.msg);
+}
+
+void gen_input_end(void)
+{
+	if (gen_dir[0])
+		rm_rf(gen_dir);
+	shm_guard_end();
+}
+
 static int rm_one(const char *p, const struct stat *sb, int flag,
 		  struct FTW *ftw)
 {

@@ -4,6 +4,7 @@
 #define SHMX_TEST_SUPPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "shmx/shmx.h"
 
@@ -48,6 +49,17 @@ void scratch_begin(void);
 void scratch_end(void);
 /* scratch_dir/name into buf; returns buf. */
 const char *in_scratch(char *buf, size_t len, const char *name);
+
+/* The fixture of tests that run on one generated input file: .init =
+ * shm_guard_begin, .fini = gen_input_end.  gen_input makes a fresh
+ * gen_dir under /tmp (a new one each call) holding gen_src =
+ * gen_dir/in.npy, rows x cols of dtype t (shmx_gen -j 1, normal fill with
+ * seed); it asserts on failure.  The fini removes gen_dir, pass or fail,
+ * then runs shm_guard_end. */
+extern char gen_dir[256], gen_src[300];
+void gen_input(enum shmx_dtype t, uint64_t rows, uint64_t cols,
+	       uint64_t seed);
+void gen_input_end(void);
 
 /* A fresh scratch directory under /tmp (caller removes with rm_rf). */
 void make_tmpdir(char *buf, size_t len);

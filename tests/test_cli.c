@@ -17,6 +17,7 @@
 
 #include "shmx/shmx.h"
 #include "base/fault.h"
+#include "kernels/registry.h"
 #include "support.h"
 
 static char dir[64];
@@ -166,6 +167,43 @@ Test(cli, every_command_has_help_that_exits_0)
 		expect_ok(&r, ARGV(cmds[i], "-h"));
 		cr_expect_eq(strncmp(r.out, want, strlen(want)), 0, "%s -h",
 			     cmds[i]);
+	}
+}
+
+/* run --help lists the engine's ops from its table: every one of
+ * shmx__op_names, in order, under its kind's heading, as a whole word. */
+Test(cli, run_help_lists_every_op_of_the_registry)
+{
+	struct cli_result r;
+	enum shmx_kernel_kind kind;
+	const char *form, *maps, *at;
+	unsigned i = 0;
+
+	expect_ok(&r, ARGV("run", "--help"));
+	maps = strstr(r.out, "\nOP, element-wise maps");
+	cr_assert(maps && strstr(r.out, "\nOP, reductions"), "%s", r.out);
+	for (; (form = shmx_op_form(i, &kind)); i++) {
+		char word[64];
+		size_t n = strcspn(form, ":");
+
+		cr_assert(shmx__op_names[i], "%s: not in shmx__op_names", form);
+		cr_expect(strlen(shmx__op_names[i]) == n &&
+			  !strncmp(form, shmx__op_names[i], n), "%s", form);
+		snprintf(word, sizeof(word), " %s", form);
+		at = strstr(r.out, word);
+		while (at && !strchr(" \n", at[strlen(word)]))
+			at = strstr(at + 1, word);
+		cr_expect(at, "%s not listed:\n%s", form, r.out);
+		cr_expect(!at || (kind == SHMX_KERNEL_MAP) == (at > maps),
+			  "%s under the wrong heading", form);
+	}
+	cr_expect_null(shmx__op_names[i], "%s: not listed by shmx_op_form",
+		       shmx__op_names[i]);
+	for (const char *l = r.out; *l;) {
+		size_t n = strcspn(l, "\n");
+
+		cr_expect_leq(n, 80, "%.40s...", l);
+		l += n + (l[n] == '\n');
 	}
 }
 

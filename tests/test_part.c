@@ -19,27 +19,6 @@
 
 #define RANKS_MAX 4
 
-static char dir[256], src[300];
-
-static void fini(void)
-{
-	if (dir[0])
-		rm_rf(dir);
-	shm_guard_end();
-}
-
-static void make_input(enum shmx_dtype t, uint64_t rows, uint64_t cols)
-{
-	struct shmx_shape s = { .ndim = 2, .dim = { rows, cols } };
-	struct shmx_run_opts o = { .workers = 1 };
-	struct shmx_error err = { 0 };
-
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(src, sizeof(src), "%s/in.npy", dir);
-	cr_assert_eq(shmx_gen(src, t, &s, SHMX_FILL_NORMAL, 5, &o, NULL, &err),
-		     0, "%s", err.msg);
-}
-
 /* Chunks [c0, c1) of n for rank k of r (as shmx-mpi splits them). */
 static void split(uint64_t n, int k, int r, uint64_t *c0, uint64_t *c1)
 {
@@ -79,7 +58,7 @@ static void split_run(const char *op, int r, struct shmx_run_opts *o,
 	struct shmx_part_layout l[RANKS_MAX];
 	struct shmx_error err = { 0 };
 	uint64_t c0, c1;
-	const char *s = src;
+	const char *s = gen_src;
 
 	for (int k = 0; k < r; k++) {
 		cr_assert_eq(shmx_part_open(op, &s, 1, o, &p[k], &err), 0, "%s",
@@ -114,11 +93,11 @@ static void expect_same(const char *op, int axis, const char *output)
 	o.axis = axis;
 	o.chunk_bytes = 1000;
 	if (output) {
-		snprintf(one, sizeof(one), "%s/one-%s", dir, output);
-		snprintf(many, sizeof(many), "%s/many-%s", dir, output);
+		snprintf(one, sizeof(one), "%s/one-%s", gen_dir, output);
+		snprintf(many, sizeof(many), "%s/many-%s", gen_dir, output);
 	}
 	o.output = output ? one : NULL;
-	cr_assert_eq(shmx_run(op, src, &o, &ref, &err), 0, "%s", err.msg);
+	cr_assert_eq(shmx_run(op, gen_src, &o, &ref, &err), 0, "%s", err.msg);
 	for (int r = 1; r <= RANKS_MAX; r++) {
 		o.workers = (unsigned)(r % 3 + 1);
 		o.output = output ? many : NULL;
@@ -141,14 +120,14 @@ static void expect_same(const char *op, int axis, const char *output)
 		shmx_result_free(&got);
 	}
 	shmx_result_free(&ref);
-	cr_assert_eq(count_own_temporaries(dir), 0);
+	cr_assert_eq(count_own_temporaries(gen_dir), 0);
 }
 
-TestSuite(part, .init = shm_guard_begin, .fini = fini);
+TestSuite(part, .init = shm_guard_begin, .fini = gen_input_end);
 
 Test(part, reductions_same_bits)
 {
-	make_input(SHMX_F64, 211, 7); /* 1000-byte chunks: 36 of 6 rows */
+	gen_input(SHMX_F64, 211, 7, 5); /* 1000-byte chunks: 36 of 6 rows */
 	expect_same("sum", SHMX_AXIS_NONE, NULL);
 	expect_same("var", SHMX_AXIS_0, NULL);
 	expect_same("argmin", SHMX_AXIS_NONE, NULL);
@@ -157,7 +136,7 @@ Test(part, reductions_same_bits)
 
 Test(part, rows_and_maps_same_bits)
 {
-	make_input(SHMX_F32, 97, 5);
+	gen_input(SHMX_F32, 97, 5, 5);
 	expect_same("mean", SHMX_AXIS_1, NULL);
 	expect_same("mean", SHMX_AXIS_1, "rows.npy");
 	expect_same("exp", SHMX_AXIS_NONE, NULL);
@@ -166,7 +145,7 @@ Test(part, rows_and_maps_same_bits)
 
 Test(part, fewer_chunks_than_ranks)
 {
-	make_input(SHMX_I32, 3, 2); /* one chunk: three ranks have none */
+	gen_input(SHMX_I32, 3, 2, 5); /* one chunk: three ranks have none */
 	expect_same("sum", SHMX_AXIS_NONE, NULL);
 	expect_same("square", SHMX_AXIS_NONE, "sq.npy");
 }
@@ -203,7 +182,7 @@ static void every_op(enum shmx_dtype t)
 {
 	static const int axes[] = { SHMX_AXIS_NONE, SHMX_AXIS_0, SHMX_AXIS_1 };
 
-	make_input(t, 401, 3); /* 1000-byte chunks: 10 (f64) or 5, uneven */
+	gen_input(t, 401, 3, 5); /* 1000-byte chunks: 10 (f64) or 5, uneven */
 	for (size_t i = 0; shmx__op_names[i]; i++) {
 		const char *op = form_of(shmx__op_names[i]);
 
@@ -220,9 +199,9 @@ Test(part, bad_range_refused)
 {
 	struct shmx_part *p;
 	struct shmx_error err = { 0 };
-	const char *s = src;
+	const char *s = gen_src;
 
-	make_input(SHMX_F64, 10, 2);
+	gen_input(SHMX_F64, 10, 2, 5);
 	cr_assert_eq(shmx_part_open("sum", &s, 1, NULL, &p, &err), 0);
 	cr_assert_eq(shmx_part_create(p, &err), 0);
 	cr_assert_eq(shmx_part_compute(p, 0, 2, &err), SHMX_EUSAGE);
@@ -239,21 +218,21 @@ Test(part, attach_refusals)
 	struct shmx_run_opts o = SHMX_RUN_OPTS_INIT;
 	struct shmx_part *a, *b;
 	struct shmx_error err = { 0 };
-	const char *s = src;
+	const char *s = gen_src;
 	char out[320], other[320], bad[1024];
 
-	make_input(SHMX_F64, 10, 2);
-	snprintf(out, sizeof(out), "%s/out.npy", dir);
-	snprintf(other, sizeof(other), "%s/other.npy", dir);
+	gen_input(SHMX_F64, 10, 2, 5);
+	snprintf(out, sizeof(out), "%s/out.npy", gen_dir);
+	snprintf(other, sizeof(other), "%s/other.npy", gen_dir);
 	o.output = out;
 	cr_assert_eq(shmx_part_open("exp", &s, 1, &o, &a, &err), 0);
 	cr_assert_eq(shmx_part_create(a, &err), 0);
-	cr_assert_eq(count_own_temporaries(dir), 1);
+	cr_assert_eq(count_own_temporaries(gen_dir), 1);
 	/* not a temporary beside the target */
 	cr_assert_eq(shmx_part_open("exp", &s, 1, &o, &b, &err), 0);
-	cr_assert_eq(shmx_part_attach(b, src, &err), SHMX_ETARGET);
+	cr_assert_eq(shmx_part_attach(b, gen_src, &err), SHMX_ETARGET);
 	snprintf(bad, sizeof(bad), "%s: '%s' is not a temporary beside it",
-		 out, src);
+		 out, gen_src);
 	cr_assert_str_eq(err.msg, bad);
 	shmx_part_close(b);
 	/* a temporary of another result (a per-row sum: another shape) */
@@ -275,13 +254,13 @@ Test(part, attach_refusals)
 	/* gone: cannot open */
 	o.output = other;
 	cr_assert_eq(shmx_part_open("exp", &s, 1, &o, &b, &err), 0);
-	snprintf(bad, sizeof(bad), "%s/.shmx-1-0-other.npy", dir);
+	snprintf(bad, sizeof(bad), "%s/.shmx-1-0-other.npy", gen_dir);
 	cr_assert_lt(shmx_part_attach(b, bad, &err), 0);
 	cr_assert(strstr(err.msg, "cannot open the temporary"), "%s", err.msg);
 	shmx_part_close(b);
 	/* the creator's close removes its unpublished temporary */
 	shmx_part_close(a);
-	cr_assert_eq(count_own_temporaries(dir), 0);
+	cr_assert_eq(count_own_temporaries(gen_dir), 0);
 	cr_assert_not(path_exists(out));
 }
 

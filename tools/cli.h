@@ -81,6 +81,12 @@ int cli_print_rows(const void *data, enum shmx_dtype t,
 /* Print "shmx: error: cannot write to stdout: ..." for cli_print_rows's
  * rc and return EXIT_RUNTIME. */
 int cli_stdout_error(int rc);
+/* What run and eval do with their result (cmd_cat.c): its --stats line
+ * on stderr when stats, its values on stdout when print (no output
+ * given), then free it.  EXIT_OK, or EXIT_RUNTIME when stdout cannot be
+ * written (the rows: printed by cli_stdout_error; stdio's last flush:
+ * without a message, as before). */
+int cli_finish_result(struct shmx_result *res, int stats, int print);
 
 /* $SHMX_WORKERS, when set, must be a worker count (the library would
  * quietly ignore a bad one).  0, or prints the error and returns

@@ -110,6 +110,22 @@ int cli_stdout_error(int rc)
 	return EXIT_RUNTIME;
 }
 
+/* Here beside the printer rather than in cli.c, which the CLI fuzz
+ * harness links alone. */
+int cli_finish_result(struct shmx_result *res, int stats, int print)
+{
+	int rc = 0;
+
+	if (stats)
+		shmx_stats_print_json(&res->stats, stderr);
+	if (print)
+		rc = cli_print_rows(res->data, res->dtype, &res->shape, UINT64_MAX);
+	shmx_result_free(res);
+	if (rc)
+		return cli_stdout_error(rc);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
 /* Print the first `head` rows of a, a block at a time: each block is
  * copied out with shmx_array_read, so an input truncated under us is an
  * error message rather than a SIGBUS. */

@@ -163,12 +163,5 @@ int cmd_eval(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	if (shmx_eval(a.expr, a.in, a.n, &a.o, &res, &err))
 		return cli_error(&err);
-	if (a.stats)
-		shmx_stats_print_json(&res.stats, stderr);
-	if (!a.o.output)
-		rc = cli_print_rows(res.data, res.dtype, &res.shape, UINT64_MAX);
-	shmx_result_free(&res);
-	if (rc)
-		return cli_stdout_error(rc);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+	return cli_finish_result(&res, a.stats, !a.o.output);
 }

@@ -6,17 +6,16 @@
 
 #include "cli.h"
 
-static const char help[] =
+static const char help_usage[] =
 	"usage: shmx run OP SOURCE... [-o TARGET] [--axis 0|1] [-j N] [--chunk BYTES]\n"
 	"                [--io auto|mmap|stream] [--queue-depth N]\n"
 	"                [--retries N] [--in-place] [--stats] [--progress]\n"
 	"                [--dtype T --shape S] [--force] [--mode OCTAL]\n"
 	"\n"
-	"OP, reductions (no --axis: one value; --axis 0: per column; --axis 1: per row):\n"
-	"  sum mean min max sumsq var std argmin argmax\n"
-	"  nansum nanmean nanmin nanmax nanvar nanstd\n"
-	"OP, element-wise maps (output has the input's shape):\n"
-	"  square sqrt abs neg exp log scale:K add:K clip:LO:HI cast:DTYPE\n"
+	"OP, reductions (no --axis: one value; --axis 0: per column; --axis 1: per row):\n";
+/* then the reductions' names, "OP, element-wise maps (output has the
+ * input's shape):" and the maps' forms (print_ops), then: */
+static const char help_options[] =
 	"\n"
 	"  -o, --output TARGET  publish the result there (default: print it)\n"
 	"  -a, --axis 0|1       numpy's axis\n"
@@ -37,6 +36,42 @@ static const char help[] =
 	"  --dtype T --shape S  read a raw SOURCE\n"
 	"  -f, --force          replace an existing TARGET\n"
 	"  --mode OCTAL         permissions of TARGET (default 0600)\n";
+
+/* The engine's built-in ops of one kind (shmx_op_form), in its order,
+ * indented by two on lines of at most 79 characters; the reductions'
+ * nan forms (nansum ...) on a line of their own.  A new op is listed
+ * without an edit here. */
+static void print_ops(enum shmx_kernel_kind want)
+{
+	enum shmx_kernel_kind kind;
+	const char *form;
+	size_t col = 0;
+	int nan = 0;
+
+	for (unsigned i = 0; (form = shmx_op_form(i, &kind)); i++) {
+		int is_nan = want == SHMX_KERNEL_REDUCE && !strncmp(form, "nan", 3);
+
+		if (kind != want)
+			continue;
+		if (col && (is_nan != nan || col + 1 + strlen(form) > 79)) {
+			putchar('\n');
+			col = 0;
+		}
+		col += (size_t)printf("%s%s", col ? " " : "  ", form);
+		nan = is_nan;
+	}
+	if (col)
+		putchar('\n');
+}
+
+static void print_help(void)
+{
+	fputs(help_usage, stdout);
+	print_ops(SHMX_KERNEL_REDUCE);
+	fputs("OP, element-wise maps (output has the input's shape):\n", stdout);
+	print_ops(SHMX_KERNEL_MAP);
+	fputs(help_options, stdout);
+}
 
 enum { OPT_CHUNK = 256, OPT_RETRIES, OPT_INPLACE, OPT_STATS, OPT_PROGRESS,
        OPT_PERF, OPT_IO, OPT_QD };
@@ -92,7 +127,7 @@ static int parse_opt(int c, struct run_args *a)
 			return EXIT_USAGE;
 		a->o.queue_depth = (unsigned)v;
 		return 0;
-	case 'h': fputs(help, stdout); return -1;
+	case 'h': print_help(); return -1;
 	default: return EXIT_USAGE;
 	}
 }
@@ -165,12 +200,5 @@ int cmd_run(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	if (shmx_run_inputs(a.op, a.src, a.nsrc, &a.o, &res, &err))
 		return cli_error(&err);
-	if (a.stats)
-		shmx_stats_print_json(&res.stats, stderr);
-	if (!a.o.output && !a.o.in_place)
-		rc = cli_print_rows(res.data, res.dtype, &res.shape, UINT64_MAX);
-	shmx_result_free(&res);
-	if (rc)
-		return cli_stdout_error(rc);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+	return cli_finish_result(&res, a.stats, !a.o.output && !a.o.in_place);
 }

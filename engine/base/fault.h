@@ -38,7 +38,10 @@
  *                   by info/ls (store/catalog.c), and the O_DIRECT reopen
  *                   of a streamed input (io/stream.c: buffered reads
  *                   instead): EMFILE
- *   open-output     creating an output's temporary (store/output.c): EMFILE
+ *   open-output     creating an output's temporary (store/output.c), and
+ *                   the O_DIRECT reopen of the streamed writer's output
+ *                   (io/writer.c, in each worker: buffered writes
+ *                   instead): EMFILE
  *   ftruncate       sizing an output whose data the workers reserve chunk
  *                   by chunk (store/output.c): EFBIG
  *   fallocate       reserving an output's space (store/output.c), at
@@ -84,13 +87,12 @@
  *                   write-einval:K likewise the direct writes only
  *                   (io/writer.c)
  *
- * Not hooked: the streamed writer's O_DIRECT reopen (io/writer.c), the
- * --perf-ctl FIFOs (exec/perfctl.c), /proc reads, and the system calls of
- * the rest (fstat, close, munmap, unlink, waitpid).
+ * Not hooked: the --perf-ctl FIFOs (exec/perfctl.c), /proc reads, and
+ * the system calls of the rest (fstat, close, munmap, unlink, waitpid).
  *
  * Every failure must give one "shmx: error:" line (exit 1) and leave no
  * temporary, segment or process behind; uring-setup, uring-register and
- * the O_DIRECT reopen fall back, so the run must succeed with the same
+ * the O_DIRECT reopens fall back, so the run must succeed with the same
  * bits and --stats must say why (tests/py/test_fault_sweep.py).
  *
  * SHMX_FAULT_LOG=PATH appends a line "site call pid" to PATH for each call

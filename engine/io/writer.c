@@ -417,8 +417,9 @@ static int alloc_slots(struct shmx__writer *w, unsigned asked,
 }
 
 /* O_DIRECT on a file description of our own (the caller's stays
- * buffered, for the edge pieces and the header).  No fault site: the
- * sweep's open-input is an input's (fault.h). */
+ * buffered, for the edge pieces and the header).  Its fault site is
+ * open-output's, as a streamed input's reopen is open-input's (fault.h):
+ * a failure falls back to buffered writes. */
 static void choose_direct(struct shmx__writer *w, const struct shmx__writer_opts *o)
 {
 	if (o->no_direct) {
@@ -430,7 +431,7 @@ static void choose_direct(struct shmx__writer *w, const struct shmx__writer_opts
 		     o->data_offset);
 		return;
 	}
-	if (shmx__io_reopen_direct(&w->io, o->fd, O_WRONLY, NULL) < 0) {
+	if (shmx__io_reopen_direct(&w->io, o->fd, O_WRONLY, "open-output") < 0) {
 		note(w, "O_DIRECT: %s: buffered writes", strerror(errno));
 		return;
 	}

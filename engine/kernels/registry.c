@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shmx/run.h"
 #include "base/internal.h"
 #include "kernels/args.h"
 #include "kernels/ops.h"
@@ -39,6 +40,18 @@ static const struct entry builtins[] = {
 const char *const shmx__op_names[] = {
 	SHMX__REDUCTIONS(REDUCTION_NAME) SHMX__MAPS(MAP_NAME) NULL
 };
+
+/* builtins[] but its last entry, gen's fill, which run does not take */
+#define RUN_OPS (sizeof(builtins) / sizeof(builtins[0]) - 1)
+
+const char *shmx_op_form(unsigned i, enum shmx_kernel_kind *kind)
+{
+	if (i >= RUN_OPS)
+		return NULL;
+	if (kind)
+		*kind = builtins[i].k->kind;
+	return builtins[i].form;
+}
 
 static const struct entry *find_builtin(const char *name, size_t len)
 {

@@ -92,14 +92,14 @@ uint64_t shmx__journal_sum(const void *p, uint64_t len, uint64_t seed)
 
 /* ---- the system calls, each behind its fault site --------------------- */
 
-static int write_at(int fd, const void *buf, uint64_t len, uint64_t off)
+/* pwrite (out) or pread the whole of len bytes at off, resuming after
+ * EINTR and short transfers: 0, or -errno (-EIO for an early end). */
+static int transfer_at(int fd, char *p, uint64_t len, uint64_t off,
+		       int out)
 {
-	const char *p = buf;
-
-	if (shmx__fault_hit("journal-write"))
-		return -EIO;
 	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		ssize_t n = out ? pwrite(fd, p, len, (off_t)off)
+				: pread(fd, p, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -112,22 +112,17 @@ static int write_at(int fd, const void *buf, uint64_t len, uint64_t off)
 	return 0;
 }
 
+static int write_at(int fd, const void *buf, uint64_t len, uint64_t off)
+{
+	if (shmx__fault_hit("journal-write"))
+		return -EIO;
+	/* pwrite only reads the buffer */
+	return transfer_at(fd, (char *)buf, len, off, 1);
+}
+
 static int read_at(int fd, void *buf, uint64_t len, uint64_t off)
 {
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	return 0;
+	return transfer_at(fd, buf, len, off, 0);
 }
 
 static int sync_fd(int fd, int data_only)

@@ -106,6 +106,12 @@ SHMX_API int shmx_run_inputs(const char *op, const char *const *sources,
 			     struct shmx_error *err);
 SHMX_API void shmx_result_free(struct shmx_result *r); /* NULL ok */
 
+/* The built-in operations, to list them (`shmx run --help`): the i-th
+ * one's form as it is written ("sum", "clip:LO:HI") and, when kind is
+ * not NULL, its kind (SHMX_KERNEL_REDUCE or SHMX_KERNEL_MAP); NULL past
+ * the last. */
+SHMX_API const char *shmx_op_form(unsigned i, enum shmx_kernel_kind *kind);
+
 /* CPUs this process may run on, or $SHMX_WORKERS. */
 SHMX_API unsigned shmx_default_workers(void);
 

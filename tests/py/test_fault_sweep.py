@@ -17,7 +17,7 @@ site:N").  After each:
   - a failure exits 1 with one line "shmx: error: ..." that says what
     failed (SAYS) and names the input, the output or the op;
   - a fault that a fallback absorbs (io_uring setup, buffer registration,
-    the O_DIRECT reopen of a streamed input) gives the fault-free result
+    the O_DIRECT reopen of a streamed input or output) gives the fault-free result
     and --stats says why; nothing else may be absorbed, except the run's
     last allocation (the per-worker stats after the compute);
   - past the last call, the run gives the fault-free result;
@@ -67,6 +67,7 @@ FALLBACK_NOTE = {
                     "io_uring for writes: Function not implemented: pwrite"),
     "uring-register": ("plain buffers",),
     "open-input": ("O_DIRECT: Too many open files: buffered reads",),
+    "open-output": ("O_DIRECT: Too many open files: buffered writes",),
 }
 
 # Error lines that do not name their input or output yet; not this
@@ -317,7 +318,7 @@ class FaultSweep(ShmxTestCase):
         either (alloc: checked after its sweep)."""
         if site in ("uring-setup", "uring-register"):
             return "absorb"
-        if site == "open-input" and case.stream and n > 1:
+        if site in ("open-input", "open-output") and case.stream and n > 1:
             return "absorb"   # the O_DIRECT reopen, in the workers
         if site == "alloc":
             return None

@@ -220,6 +220,40 @@ class StreamedWriteFaults(DiskTestCase):
             np.frombuffer(want[4096:], dtype=np.float64).reshape(self.a.shape),
             self.a * 2)
 
+    def test_a_failed_o_direct_reopen_falls_back_and_a_failed_create_fails(self):
+        """open-output's first call creates the output's temporary (the
+        parent's): its failure is the run's, one line, exit 1, nothing
+        left.  Its second is the writer's O_DIRECT reopen in each worker
+        (which inherits the count): buffered writes take over, the same
+        bytes, and --stats says why."""
+        r, out = self.run_map("none:1", "-j", 1)
+        self.assertEqual(r.status, 0, r.err)
+        self.assertNotIn("O_DIRECT:", json.loads(r.err)["io_note"])
+        with open(out, "rb") as f:
+            want = f.read()
+        os.unlink(out)
+        for fault in ("open-output:1", "open-output:1:persist"):
+            for j in (1, 2):
+                with self.subTest(fault=fault, j=j):
+                    r, out = self.run_map(fault, "-j", j)
+                    self.assertEqual((r.status, r.out), (1, ""), r.err)
+                    self.assertRegex(r.err, r"^shmx: error: [^\n]*out\.npy: "
+                                     r"cannot create: Too many open files\n$")
+                    self.assertFalse(os.path.exists(out))
+        for fault in ("open-output:2", "open-output:2:persist"):
+            for j in (1, 2, 3):
+                with self.subTest(fault=fault, j=j):
+                    r, out = self.run_map(fault, "-j", j)
+                    got = None
+                    if os.path.exists(out):
+                        with open(out, "rb") as f:
+                            got = f.read()
+                        os.unlink(out)
+                    self.assertEqual(r.status, 0, r.err)
+                    self.assertIn("O_DIRECT: Too many open files: buffered "
+                                  "writes", json.loads(r.err)["io_note"])
+                    self.assertEqual(got, want)
+
     def test_a_worker_killed_mid_write_is_replaced_with_the_same_bytes(self):
         r, out = self.run_map("none:1", "-j", 2)
         self.assertEqual(r.status, 0, r.err)
