@@ -332,12 +332,12 @@ static unsigned split_pass(struct shmx_part **p, int r, unsigned k)
 	return vectors;
 }
 
-/* The expression over src split over r parts; the number of vectors its
+/* The expression over gen_src split over r parts; the number of vectors its
  * passes had into *vectors. */
 static void split_eval(const char *expr, int r, struct shmx_run_opts *o,
 		       struct shmx_result *res, unsigned *vectors)
 {
-	struct shmx_eval_input in = { "x", src };
+	struct shmx_eval_input in = { "x", gen_src };
 	struct shmx_part *p[RANKS_MAX];
 	struct shmx_part_layout l[RANKS_MAX];
 	struct shmx_error err = { 0 };
@@ -376,7 +376,7 @@ static void eval_same(const char *expr, const char *output, unsigned passes,
 		      unsigned vectors)
 {
 	struct shmx_run_opts o = SHMX_RUN_OPTS_INIT;
-	struct shmx_eval_input in = { "x", src };
+	struct shmx_eval_input in = { "x", gen_src };
 	struct shmx_result ref, got;
 	struct shmx_error err = { 0 };
 	struct shmx_part *p;
@@ -384,8 +384,8 @@ static void eval_same(const char *expr, const char *output, unsigned passes,
 	unsigned nvec;
 
 	o.chunk_bytes = 1000;
-	snprintf(one, sizeof(one), "%s/one-%s", dir, output ? output : "");
-	snprintf(many, sizeof(many), "%s/many-%s", dir, output ? output : "");
+	snprintf(one, sizeof(one), "%s/one-%s", gen_dir, output ? output : "");
+	snprintf(many, sizeof(many), "%s/many-%s", gen_dir, output ? output : "");
 	o.output = output ? one : NULL;
 	cr_assert_eq(shmx_eval(expr, &in, 1, &o, &ref, &err), 0, "%s", err.msg);
 	cr_assert_eq(shmx_part_eval_open(expr, &in, 1, &o, &p, &err), 0);
@@ -419,12 +419,12 @@ static void eval_same(const char *expr, const char *output, unsigned passes,
 		shmx_result_free(&got);
 	}
 	shmx_result_free(&ref);
-	cr_assert_eq(count_own_temporaries(dir), 0);
+	cr_assert_eq(count_own_temporaries(gen_dir), 0);
 }
 
 Test(part, eval_same_bits)
 {
-	make_input(SHMX_F64, 97, 97); /* square: a per-row vector broadcasts */
+	gen_input(SHMX_F64, 97, 97, 5); /* square: a per-row vector broadcasts */
 	eval_same("(x - mean(x, axis=0)) / std(x, axis=0)", "z.npy", 1, 0);
 	eval_same("x - sum(x, axis=1)", NULL, 1, 1);
 	eval_same("x / max(abs(x - mean(x, axis=1)))", "v.npy", 2, 1);
@@ -436,11 +436,11 @@ Test(part, eval_same_bits)
 
 Test(part, eval_refusals)
 {
-	struct shmx_eval_input in = { "x", src };
+	struct shmx_eval_input in = { "x", gen_src };
 	struct shmx_part *p = NULL;
 	struct shmx_error err = { 0 };
 
-	make_input(SHMX_F64, 10, 2);
+	gen_input(SHMX_F64, 10, 2, 5);
 	cr_assert_eq(shmx_part_eval_open("sum(x, axis=2)", &in, 1, NULL, &p,
 					 &err), SHMX_EEXPR);
 	cr_assert_null(p);
@@ -451,5 +451,5 @@ Test(part, eval_refusals)
 	cr_assert_eq(shmx_part_main(p, &err), SHMX_EUSAGE);
 	cr_assert_str_eq(err.msg, "eval: its passes first");
 	shmx_part_close(p);
-	cr_assert_eq(count_own_temporaries(dir), 0);
+	cr_assert_eq(count_own_temporaries(gen_dir), 0);
 }
