@@ -190,16 +190,29 @@ def load_result(c, stdout):
 
 # --- the shared helper --------------------------------------------------------
 
-def bench(contenders, reps, how="close", ref=None):
+def williams(items, r):
+    """Row r of a Williams square over items: over n rows (2n for an odd n:
+    the rows and their mirrors) each item runs right after each other
+    equally often.  Row 0: 0, 1, n-1, 2, n-2, ...; row r adds r modulo n."""
+    n = len(items)
+    first = [0] + [(k + 1) // 2 if k % 2 else n - k // 2 for k in range(1, n)]
+    row = [items[(i + r) % n] for i in first]
+    return row[::-1] if n % 2 and (r // n) % 2 else row
+
+
+def bench(contenders, reps, how="close", ref=None, balanced=False):
     """Warm-up round, then `reps` rounds of every contender in turn.  Each
     result is checked against `ref` (else the first checked contender's).
+    balanced: the rounds after the warm-up run in the orders of a Williams
+    square, for a disk whose speed depends on the run before (in one fixed
+    order every contender would always follow the same other).
     Returns {name: {wall: [...], compute: [...], median, min, max,
     compute_median, stats, status}}."""
     res = {c.name: dict(wall=[], compute=[], stats={}, status="ok") for c in contenders}
     ref_name, ref_path = ("numpy, in the driver" if ref is not None else None), None
     try:
         for rnd in range(reps + 1):
-            for c in contenders:
+            for c in williams(contenders, rnd - 1) if balanced and rnd else contenders:
                 r = res[c.name]
                 if r["status"] != "ok":
                     continue
@@ -673,7 +686,7 @@ def cold_runs(cfg, path, nb, shape, fs):
                for n, g in fios]
         for c in cs:
             c.pre = drop_caches
-        res = bench(cs, cfg["reps"])
+        res = bench(cs, cfg["reps"], balanced=True)
         cm = lambda n: median(res, n, "compute_median")
         fio_n, c_n = fio_same, "C OpenMP loop, cold mapping"
         limit = min((n for n in (fio_n, c_n) if cm(n)), key=cm, default=None)
