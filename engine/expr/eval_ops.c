@@ -491,9 +491,11 @@ shmx__ev_un_fn *shmx__ev_cast(enum shmx_dtype from, enum shmx_dtype to)
 		T *restrict o = o_;                                        \
 		const uint8_t *c = c_;                                     \
 		const T *a = a_, *b = b_;                                  \
-		if (mode == 0) {                                           \
-			for (size_t i = 0; i < n; i++)                     \
-				o[i] = c[i] ? a[i] : b[i];                 \
+		if (mode == 0) { /* both read: a select, no branch */      \
+			for (size_t i = 0; i < n; i++) {                   \
+				T x = a[i], y = b[i];                      \
+				o[i] = c[i] ? x : y;                       \
+			}                                                  \
 			return;                                            \
 		}                                                          \
 		for (size_t i = 0; i < n; i++)                             \
