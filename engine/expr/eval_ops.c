@@ -498,8 +498,10 @@ shmx__ev_un_fn *shmx__ev_cast(enum shmx_dtype from, enum shmx_dtype to)
 			}                                                  \
 			return;                                            \
 		}                                                          \
-		for (size_t i = 0; i < n; i++)                             \
-			o[i] = AT(c, 0, i) ? AT(a, 1, i) : AT(b, 2, i);    \
+		for (size_t i = 0; i < n; i++) {                           \
+			T x = AT(a, 1, i), y = AT(b, 2, i);                \
+			o[i] = AT(c, 0, i) ? x : y;                        \
+		}                                                          \
 	}                                                                  \
 	static void clip_##sfx(void *o_, const void *x_, const void *lo_,  \
 			       const void *hi_, size_t n, unsigned mode)   \
