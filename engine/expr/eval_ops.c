@@ -276,7 +276,66 @@ DEF_BIN(max, b, uint8_t, uint8_t, (uint8_t)(x | y))
 	DEF_BIN(ge, sfx, uint8_t, T, x >= y)                               \
 	DEF_BIN(eq, sfx, uint8_t, T, x == y)                               \
 	DEF_BIN(ne, sfx, uint8_t, T, x != y)
-ALLT(CMPS)
+INTS(CMPS)
+CMPS(f32, float, float)
+BOOLS(CMPS)
+
+/* f64 comparisons eight at a time (where, the row counts): gcc 12 does
+ * not vectorise a loop that narrows f64 to bytes, so each pair of lanes'
+ * masks (-1 or 0, IEEE comparisons: NaN is unordered), ANDed with 1, are
+ * shifted into the bytes of one 64-bit word, in element order.  Loads
+ * and stores by memcpy: unaligned, no aliasing games. */
+typedef double ev_v2d __attribute__((vector_size(16)));
+typedef int64_t ev_v2l __attribute__((vector_size(16)));
+
+static inline ev_v2d ld2(const double *p, int scalar)
+{
+	ev_v2d v;
+
+	if (scalar)
+		return (ev_v2d){ p[0], p[0] };
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+#define CMP8(OP, a, b, sa, sb, i)                                           \
+	do {                                                               \
+		ev_v2l m[4];                                               \
+		ev_v2l w;                                                  \
+		uint64_t u;                                                \
+		for (int k = 0; k < 4; k++)                                \
+			m[k] = (ld2(a + (sa ? 0 : i + 2 * k), sa)          \
+				OP ld2(b + (sb ? 0 : i + 2 * k), sb)) & 1; \
+		w = m[0] | (m[1] << 16) | (m[2] << 32) | (m[3] << 48);     \
+		u = (uint64_t)(w[0] | (w[1] << 8));                        \
+		memcpy(o + i, &u, 8);                                      \
+	} while (0)
+
+#define DEF_CMP_F64(name, OP)                                              \
+	DEF_BIN(name##_tail, f64, uint8_t, double, x OP y)                 \
+	static int name##_f64(void *o_, const void *a_, const void *b_,    \
+			      size_t n, unsigned mode,                     \
+			      struct shmx_error *err)                      \
+	{                                                                  \
+		uint8_t *restrict o = o_;                                  \
+		const double *a = a_, *b = b_;                             \
+		size_t i = 0;                                              \
+		for (; (mode & 3u) == 0 && i + 8 <= n; i += 8)                    \
+			CMP8(OP, a, b, 0, 0, i);                           \
+		for (; (mode & 3u) == 1 && i + 8 <= n; i += 8)                    \
+			CMP8(OP, a, b, 1, 0, i);                           \
+		for (; (mode & 3u) == 2 && i + 8 <= n; i += 8)                    \
+			CMP8(OP, a, b, 0, 1, i);                           \
+		return name##_tail_f64(o + i, mode & 1 ? a : a + i,        \
+				       mode & 2 ? b : b + i, n - i, mode,  \
+				       err);                               \
+	}
+DEF_CMP_F64(lt, <)
+DEF_CMP_F64(le, <=)
+DEF_CMP_F64(gt, >)
+DEF_CMP_F64(ge, >=)
+DEF_CMP_F64(eq, ==)
+DEF_CMP_F64(ne, !=)
 
 #define ROW_INT(name) { [SHMX_I8] = name##_i8, [SHMX_I16] = name##_i16,     \
 	[SHMX_I32] = name##_i32, [SHMX_I64] = name##_i64,                   \
@@ -491,13 +550,17 @@ shmx__ev_un_fn *shmx__ev_cast(enum shmx_dtype from, enum shmx_dtype to)
 		T *restrict o = o_;                                        \
 		const uint8_t *c = c_;                                     \
 		const T *a = a_, *b = b_;                                  \
-		if (mode == 0) {                                           \
-			for (size_t i = 0; i < n; i++)                     \
-				o[i] = c[i] ? a[i] : b[i];                 \
+		if (mode == 0) { /* both read: a select, no branch */      \
+			for (size_t i = 0; i < n; i++) {                   \
+				T x = a[i], y = b[i];                      \
+				o[i] = c[i] ? x : y;                       \
+			}                                                  \
 			return;                                            \
 		}                                                          \
-		for (size_t i = 0; i < n; i++)                             \
-			o[i] = AT(c, 0, i) ? AT(a, 1, i) : AT(b, 2, i);    \
+		for (size_t i = 0; i < n; i++) {                           \
+			T x = AT(a, 1, i), y = AT(b, 2, i);                \
+			o[i] = AT(c, 0, i) ? x : y;                        \
+		}                                                          \
 	}                                                                  \
 	static void clip_##sfx(void *o_, const void *x_, const void *lo_,  \
 			       const void *hi_, size_t n, unsigned mode)   \

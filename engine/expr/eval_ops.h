@@ -5,8 +5,10 @@
  * A loop takes n elements; an operand is a vector (n contiguous values)
  * or a scalar (one value, broadcast), as `mode` says: bit k set when
  * operand k is a scalar.  Every loop over vectors is a plain C loop over
- * contiguous arrays, which gcc vectorises where the operation allows; no
- * -ffast-math, so each value is numpy's (IEEE, in numpy's order).
+ * contiguous arrays, which gcc vectorises where the operation allows (the
+ * f64 comparisons, which it does not vectorise, are written with GCC
+ * vector types); no -ffast-math, so each value is numpy's (IEEE, in
+ * numpy's order).
  */
 #ifndef SHMX_EXPR_EVAL_OPS_H
 #define SHMX_EXPR_EVAL_OPS_H

@@ -315,6 +315,20 @@ class EvalDtypes(EvalTestCase):
             with self.subTest(expr=expr):
                 self.check(expr, {"f": f}, js=(1,))
 
+    def test_f64_comparisons_of_special_values(self):
+        # eight at a time and the tail, a scalar on either side: NaN is
+        # unordered (only != holds), -0 == 0, infinities compare
+        rng = np.random.default_rng(11)
+        sp = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5])
+        for rows, cols in [(3, 7), (13, 8)]:
+            arrays = {"x": rng.choice(sp, (rows, cols)),
+                      "y": rng.choice(sp, (rows, cols))}
+            for op in ["<", "<=", ">", ">=", "==", "!="]:
+                for expr in ["x %s y", "x %s 0.5", "-0.0 %s x",
+                             "sum(x %s y, axis=1)"]:
+                    with self.subTest(expr=expr % op, shape=(rows, cols)):
+                        self.check(expr % op, arrays, js=(1, 3))
+
     def test_integers_to_negative_powers_fail_at_run_time(self):
         args = self.inputs({"x": np.array([2, 3], np.int64),
                             "y": np.array([1, -1], np.int64)})
