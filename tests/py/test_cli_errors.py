@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 
 from shmxtest import SHMX, ShmxTestCase, fingerprint, run
 
@@ -104,9 +105,17 @@ class Usage(ShmxTestCase):
             (["cat", "a.npy", "--head", "1.5"],
              "--head: bad value '1.5' (a whole number)"),
         ]
-        for args, msg in cases:
+        # the runs side by side, as many as there are CPUs (scripts/test
+        # runs this file under valgrind, a second of CPU a run); each
+        # makes nothing, so none can see another's
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            results = list(pool.map(lambda c: run(*c[0], cwd=self.tmp),
+                                    cases))
+        for (args, msg), r in zip(cases, results):
             with self.subTest(args=args):
-                self.fails(args, 2, msg, cwd=self.tmp)
+                self.assertEqual((r.status, r.err, r.out),
+                                 (2, "shmx: error: %s\n" % msg, ""),
+                                 "shmx %s" % " ".join(map(str, args)))
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_help_and_version_exit_0(self):

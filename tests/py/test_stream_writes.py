@@ -54,7 +54,10 @@ class StreamedWrites(DiskTestCase):
         for dt, t in DTYPES.items():
             for shape in shapes:
                 a = (rng.standard_normal(shape) * 50).astype(t)
-                for op in ("scale:3", "cast:f64", "neg"):
+                # a map that keeps the dtype and one that widens it: the
+                # writer sees only the output's rows, so another map of
+                # the same output dtype asserts nothing more here
+                for op in ("scale:3", "cast:f64"):
                     for j, chunk in ((1, "4k"), (2, "10000"), (3, "64k")):
                         with self.subTest(dt=dt, shape=shape, op=op, j=j):
                             m, s, st = self.both(op, a, "-j", j, "--chunk",
