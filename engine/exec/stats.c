@@ -2,6 +2,7 @@
  * run's stats that are computed from the others. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "shmx/stats.h"
 #include "base/internal.h"
@@ -59,7 +60,7 @@ static void put_worker(const struct shmx_worker_stats *w, const char *sep,
 		w->died ? "true" : "false");
 }
 
-void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
+static void put_json(const struct shmx_stats *s, FILE *f)
 {
 	fputs("{\"op\":", f);
 	put_string(s->op, f);
@@ -84,6 +85,27 @@ void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
 	for (unsigned i = 0; s->worker && i < s->spawned; i++)
 		put_worker(&s->worker[i], i ? "," : "", f);
 	fputs("]}\n", f);
+}
+
+/* Rendered in memory and written at once: stderr is unbuffered, so field
+ * by field it would be dozens of write(2)s, which cost a small run's time
+ * and let another process's line (a rank's, a worker's) land inside it. */
+void shmx_stats_print_json(const struct shmx_stats *s, FILE *f)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+
+	if (m) {
+		put_json(s, m);
+		if (fclose(m) == 0) {
+			fwrite(buf, 1, n, f);
+			free(buf);
+			return;
+		}
+		free(buf);
+	}
+	put_json(s, f);
 }
 
 void shmx_stats_free(struct shmx_stats *s)
