@@ -57,8 +57,10 @@ class Call:
             raise Error("bad shape '%s': shmx arrays have at most 2 "
                         "dimensions" % "x".join(map(str, a.shape)))
         path = temporary(shm_dir(), "py-source")
-        fd = new_file(path, a.dtype, a.shape, 0o600)
+        # listed before it exists: a KeyboardInterrupt landing between
+        # new_file's return and the append would leave it behind
         self.temps.append(path)
+        fd = new_file(path, a.dtype, a.shape, 0o600)
         try:
             if a.flags.c_contiguous:
                 _write(fd, a, DATA_OFFSET)
