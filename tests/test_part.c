@@ -49,20 +49,17 @@ static void import(struct shmx_part *root, struct shmx_part *p,
 		cr_assert_eq(shmx_part_sync(p, NULL), 0);
 }
 
-/* The run split over r parts: its printed result (or NULL with output)
- * into res. */
-static void split_run(const char *op, int r, struct shmx_run_opts *o,
-		      struct shmx_result *res)
+/* The r opened parts through the steps shmx-mpi takes after opening: the
+ * same layout on every part, part 0's temporary attached by the others,
+ * each part's chunks computed and its slots or rows moved to part 0, part
+ * 0 finishing into res; every part closed. */
+static void split_finish(struct shmx_part **p, int r, struct shmx_result *res)
 {
-	struct shmx_part *p[RANKS_MAX];
 	struct shmx_part_layout l[RANKS_MAX];
 	struct shmx_error err = { 0 };
 	uint64_t c0, c1;
-	const char *s = gen_src;
 
 	for (int k = 0; k < r; k++) {
-		cr_assert_eq(shmx_part_open(op, &s, 1, o, &p[k], &err), 0, "%s",
-			     err.msg);
 		shmx_part_layout(p[k], &l[k]);
 		cr_assert(!memcmp(&l[k], &l[0], sizeof(l[0])));
 	}
@@ -80,6 +77,21 @@ static void split_run(const char *op, int r, struct shmx_run_opts *o,
 	cr_assert_eq(shmx_part_finish(p[0], res, &err), 0, "%s", err.msg);
 	for (int k = 0; k < r; k++)
 		shmx_part_close(p[k]);
+}
+
+/* The run split over r parts: its printed result (or NULL with output)
+ * into res. */
+static void split_run(const char *op, int r, struct shmx_run_opts *o,
+		      struct shmx_result *res)
+{
+	struct shmx_part *p[RANKS_MAX];
+	struct shmx_error err = { 0 };
+	const char *s = gen_src;
+
+	for (int k = 0; k < r; k++)
+		cr_assert_eq(shmx_part_open(op, &s, 1, o, &p[k], &err), 0, "%s",
+			     err.msg);
+	split_finish(p, r, res);
 }
 
 static void expect_same(const char *op, int axis, const char *output)
@@ -339,9 +351,7 @@ static void split_eval(const char *expr, int r, struct shmx_run_opts *o,
 {
 	struct shmx_eval_input in = { "x", gen_src };
 	struct shmx_part *p[RANKS_MAX];
-	struct shmx_part_layout l[RANKS_MAX];
 	struct shmx_error err = { 0 };
-	uint64_t c0, c1;
 
 	for (int k = 0; k < r; k++)
 		cr_assert_eq(shmx_part_eval_open(expr, &in, 1, o, &p[k], &err),
@@ -349,25 +359,9 @@ static void split_eval(const char *expr, int r, struct shmx_run_opts *o,
 	*vectors = 0;
 	for (unsigned k = 0; k < shmx_part_passes(p[0]); k++)
 		*vectors += split_pass(p, r, k);
-	for (int k = 0; k < r; k++) {
-		cr_assert_eq(shmx_part_main(p[k], &err), 0, "%s", err.msg);
-		shmx_part_layout(p[k], &l[k]);
-		cr_assert(!memcmp(&l[k], &l[0], sizeof(l[0])));
-	}
-	cr_assert_eq(shmx_part_create(p[0], &err), 0, "%s", err.msg);
-	for (int k = 1; k < r; k++)
-		cr_assert_eq(shmx_part_attach(p[k], shmx_part_temporary(p[0]),
-					      &err), 0, "%s", err.msg);
-	for (int k = 0; k < r; k++) {
-		split(l[0].nchunks, k, r, &c0, &c1);
-		cr_assert_eq(shmx_part_compute(p[k], c0, c1, &err), 0, "%s",
-			     err.msg);
-		if (k)
-			import(p[0], p[k], &l[0], c0, c1);
-	}
-	cr_assert_eq(shmx_part_finish(p[0], res, &err), 0, "%s", err.msg);
 	for (int k = 0; k < r; k++)
-		shmx_part_close(p[k]);
+		cr_assert_eq(shmx_part_main(p[k], &err), 0, "%s", err.msg);
+	split_finish(p, r, res);
 }
 
 /* expr over R = 1..4 parts gives shmx_eval's bits (printed, or output
