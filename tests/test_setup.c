@@ -114,6 +114,24 @@ static void expect_pattern(const unsigned char *buf, uint64_t off, size_t len)
 }
 
 /* A ring, or a skip where the system has none for us. */
+/* One fixed read of len bytes at off into io's buffer b (its table index
+ * b), waited for: its result (bytes, or -errno). */
+static int fixed_read(struct shmx__io *io, unsigned b, unsigned len,
+		      uint64_t off)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&io->ring);
+	uint64_t tag;
+	int res;
+
+	io_uring_prep_read_fixed(sqe, io->direct_fd, io->buf[b], len, off,
+				 (int)b);
+	io_uring_sqe_set_data64(sqe, b);
+	cr_assert_eq(io_uring_submit_and_wait(&io->ring, 1), 1);
+	cr_assert(shmx__io_take(io, &tag, &res));
+	cr_assert_eq(tag, b);
+	return res;
+}
+
 static void ring_or_skip(struct shmx__io *io, unsigned entries)
 {
 	int rc = shmx__io_ring_init(io, entries);
@@ -393,8 +411,6 @@ Test(setup, registered_buffers_take_a_fixed_read)
 {
 	int fd = disk_file();
 	struct shmx__io io;
-	struct io_uring_sqe *sqe;
-	uint64_t tag;
 	int res, rc;
 
 	shmx__io_init(&io);
@@ -409,12 +425,7 @@ Test(setup, registered_buffers_take_a_fixed_read)
 	cr_assert_eq(rc, 0, "%s", strerror(-rc));
 	cr_assert(io.registered);
 	cr_assert(shmx__io_reopen_direct(&io, fd, O_RDONLY, NULL) >= 0);
-	sqe = io_uring_get_sqe(&io.ring);
-	io_uring_prep_read_fixed(sqe, io.direct_fd, io.buf[1], 8192, 4096, 1);
-	io_uring_sqe_set_data64(sqe, 1);
-	cr_assert_eq(io_uring_submit_and_wait(&io.ring, 1), 1);
-	cr_assert(shmx__io_take(&io, &tag, &res));
-	cr_assert_eq(tag, 1);
+	res = fixed_read(&io, 1, 8192, 4096);
 	cr_assert_eq(res, 8192, "%s", res < 0 ? strerror(-res) : "short");
 	expect_pattern(io.buf[1], 4096, 8192);
 	shmx__io_close(&io, false);
@@ -426,8 +437,6 @@ Test(setup, lazily_registered_buffers_are_pinned_one_at_a_time_and_take_a_fixed_
 {
 	int fd = disk_file();
 	struct shmx__io io;
-	struct io_uring_sqe *sqe;
-	uint64_t tag;
 	int res, rc;
 
 	shmx__io_init(&io);
@@ -452,20 +461,11 @@ Test(setup, lazily_registered_buffers_are_pinned_one_at_a_time_and_take_a_fixed_
 	cr_assert(io.pinned[1] && !io.pinned[0]);
 	cr_assert_eq(shmx__io_buf_pin(&io, 1), 0); /* pinned once */
 	cr_assert(shmx__io_reopen_direct(&io, fd, O_RDONLY, NULL) >= 0);
-	sqe = io_uring_get_sqe(&io.ring);
-	io_uring_prep_read_fixed(sqe, io.direct_fd, io.buf[1], 8192, 4096, 1);
-	io_uring_sqe_set_data64(sqe, 1);
-	cr_assert_eq(io_uring_submit_and_wait(&io.ring, 1), 1);
-	cr_assert(shmx__io_take(&io, &tag, &res));
+	res = fixed_read(&io, 1, 8192, 4096);
 	cr_assert_eq(res, 8192, "%s", res < 0 ? strerror(-res) : "short");
 	expect_pattern(io.buf[1], 4096, 8192);
 	/* buffer 0 is not in the table yet: the kernel refuses a fixed read */
-	sqe = io_uring_get_sqe(&io.ring);
-	io_uring_prep_read_fixed(sqe, io.direct_fd, io.buf[0], 4096, 0, 0);
-	io_uring_sqe_set_data64(sqe, 0);
-	cr_assert_eq(io_uring_submit_and_wait(&io.ring, 1), 1);
-	cr_assert(shmx__io_take(&io, &tag, &res));
-	cr_assert_lt(res, 0);
+	cr_assert_lt(fixed_read(&io, 0, 4096, 0), 0);
 	shmx__io_close(&io, false);
 	cr_assert_eq(io.registered + io.lazy, 0);
 	close(fd);
