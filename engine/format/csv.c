@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "format/csv.h"
+#include "format/digits8.h"
 #include "format/number.h"
 
 /* byte classes of the scanner */
@@ -621,24 +622,6 @@ static const uint64_t pow10u[] = {
 	10000000000000u, 100000000000000u, 1000000000000000u,
 };
 
-static inline uint64_t load8(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-/* Eight ASCII digits (little-endian, the first the most significant). */
-static inline uint64_t digits8(uint64_t v)
-{
-	v -= 0x3030303030303030u;
-	v = (v * 10) + (v >> 8);
-	return (((v & 0x000000FF000000FFu) * 0x000F424000000064u) +
-		(((v >> 16) & 0x000000FF000000FFu) * 0x0000271000000001u)) >>
-	       32;
-}
-
 /* The L <= 15 digits at s (s[0..16) readable), as an integer: the last
  * min(L, 8) of them moved to the top of a word of '0's. */
 static inline uint64_t digits_to(const char *s, int L)
@@ -653,9 +636,9 @@ static inline uint64_t digits_to(const char *s, int L)
 	if (L == 0)
 		return hi;
 	if (L == 8)
-		return hi + digits8(load8(s));
-	return hi + digits8((load8(s) << (8 * (8 - L))) |
-			    (UINT64_C(0x3030303030303030) >> (8 * L)));
+		return hi + shmx__digits8(shmx__load8(s));
+	return hi + shmx__digits8((shmx__load8(s) << (8 * (8 - L))) |
+				   (UINT64_C(0x3030303030303030) >> (8 * L)));
 }
 
 #ifdef __SSE2__

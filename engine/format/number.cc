@@ -9,6 +9,7 @@
 
 #include <fast_float/fast_float.h>
 
+#include "format/digits8.h"
 #include "format/number.h"
 
 static const double pow10[] = {
@@ -22,40 +23,14 @@ static const double pow10[] = {
 // rounded IEEE division: the nearest double, as fast_float would give
 // (Clinger's fast path, which fast_float takes too, after more checks).
 // 1: done, 0: leave it to fast_float.
-// Eight ASCII digits at p (little-endian load), as fast_float tests and
-// reads them.
-static inline uint64_t load8(const char *p)
-{
-	uint64_t v;
-
-	__builtin_memcpy(&v, p, 8);
-	return v;
-}
-
-static inline int all_digits8(uint64_t v)
-{
-	return ((v & 0xF0F0F0F0F0F0F0F0u) |
-		(((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
-	       0x3333333333333333u;
-}
-
-static inline uint64_t digits8(uint64_t v)
-{
-	v -= 0x3030303030303030u;
-	v = (v * 10) + (v >> 8);
-	return (((v & 0x000000FF000000FFu) * 0x000F424000000064u) +
-		(((v >> 16) & 0x000000FF000000FFu) * 0x0000271000000001u)) >>
-	       32;
-}
-
 // Digits from *pp while they last (at most 19 read): into *m, counted.
 static inline int run_of_digits(const char **pp, const char *end, uint64_t *m)
 {
 	const char *p = *pp;
 	int n = 0;
 
-	while (end - p >= 8 && n <= 11 && all_digits8(load8(p))) {
-		*m = *m * 100000000u + digits8(load8(p));
+	while (end - p >= 8 && n <= 11 && shmx__all_digits8(shmx__load8(p))) {
+		*m = *m * 100000000u + shmx__digits8(shmx__load8(p));
 		p += 8;
 		n += 8;
 	}
