@@ -199,6 +199,17 @@ def netns_possible():
     return None
 
 
+class HostsTestCase(MpiTestCase):
+    """An MpiTestCase that simulates hosts (Hosts): skipped where network
+    namespaces cannot be made."""
+
+    def setUp(self):
+        super().setUp()
+        why = netns_possible()
+        if why:
+            self.skipTest(why)
+
+
 class Hosts:
     """n simulated hosts on this machine: a network namespace each, joined
     by veth pairs to a bridge in the root namespace (which mpirun, in the

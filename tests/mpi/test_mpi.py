@@ -162,16 +162,10 @@ class RankDies(mpitest.MpiTestCase):
 
 
 
-class ThreeHosts(mpitest.MpiTestCase):
+class ThreeHosts(mpitest.HostsTestCase):
     """Three simulated hosts: network namespaces joined by veth pairs to a
     bridge, an orted per namespace (started by an rsh agent that enters
     it), ranks talking over TCP only."""
-
-    def setUp(self):
-        super().setUp()
-        why = mpitest.netns_possible()
-        if why:
-            self.skipTest(why)
 
     def test_across_hosts(self):
         src = self.save(data((3001, 9), np.float64, 7))

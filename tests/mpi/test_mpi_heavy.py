@@ -234,13 +234,7 @@ class RareFailures(mpitest.MpiTestCase):
         self.assertNoTemporaries()
 
 
-class FourHosts(mpitest.MpiTestCase):
-    def setUp(self):
-        super().setUp()
-        why = mpitest.netns_possible()
-        if why:
-            self.skipTest(why)
-
+class FourHosts(mpitest.HostsTestCase):
     def test_across_hosts(self):
         src = self.save(data((4001, 6), np.float32, 9, nans=True))
         with mpitest.Hosts(4, self.tmp) as hosts:
