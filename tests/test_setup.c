@@ -394,6 +394,64 @@ Test(setup, bufs_alloc_gives_distinct_aligned_buffers)
 	shmx__io_close(&io, false);
 }
 
+/* The VmFlags of the mapping holding p (/proc/self/smaps), "" if none. */
+static void vm_flags(const void *p, char *flags, size_t n)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	int in = 0;
+
+	flags[0] = '\0';
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ' ') &&
+		    !strncmp(strchr(line, ' ') + 1, "rw", 2))
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(flags, n, "%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+Test(setup, big_bufs_are_2_mib_aligned_pages_advised_huge)
+{
+	const size_t big = (4u << 20) + 4096; /* a 4 MiB chunk's read, padded */
+	struct shmx__io io;
+	char flags[512];
+
+	shmx__io_init(&io);
+	cr_assert_eq(shmx__io_bufs_alloc(&io, 3, 4096, big), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		cr_assert_eq((uintptr_t)io.buf[i] % (2u << 20), 0);
+		memset(io.buf[i], (int)i + 1, big);
+	}
+	for (unsigned i = 0; i < 3; i++)
+		cr_assert(io.buf[i][0] == i + 1 && io.buf[i][big - 1] == i + 1,
+			  "buffer %u overlaps another", i);
+	vm_flags(io.buf[0], flags, sizeof(flags));
+	if (access("/sys/kernel/mm/transparent_hugepage", F_OK) == 0)
+		cr_assert(strstr(flags, " hg"), "not advised huge: %s", flags);
+	shmx__io_close(&io, false);
+	cr_assert_eq(io.nbufs, 0);
+}
+
+Test(setup, big_bufs_failing_half_way_free_the_rest_at_close)
+{
+	struct shmx__io io;
+
+	need_hooks();
+	shmx__io_init(&io);
+	cr_assert_eq(setenv("SHMX_FAULT", "alloc:2", 1), 0);
+	cr_assert_eq(shmx__io_bufs_alloc(&io, 3, 4096, 2u << 20), -ENOMEM);
+	cr_assert(io.buf[0]);
+	cr_assert_null(io.buf[1]);
+	shmx__io_close(&io, false); /* valgrind and ASan: nothing left mapped */
+}
+
 Test(setup, bufs_alloc_failing_half_way_frees_the_rest_at_close)
 {
 	struct shmx__io io;

@@ -133,6 +133,53 @@ void shmx__free(void *p)
 	raw_free(p);
 }
 
+#define HUGE_ (UINT64_C(2) << 20)
+#define PAGE_ (UINT64_C(4) << 10)
+
+static size_t whole_pages(size_t n)
+{
+	return (n + PAGE_ - 1) / PAGE_ * PAGE_;
+}
+
+/* Large I/O buffers: 2 MiB pages where the kernel gives them.  A direct
+ * read into 4 KiB pages is one request per max_segments pages (254 on
+ * virtio-blk: 1 MiB), so a 4 MiB read took four of the disk's 128 tags and
+ * a stream's submissions slept in blk_mq_get_tag (perf/README.md has the
+ * figures); in 2 MiB pages it is one request.  The mapping starts on a
+ * 2 MiB boundary (over-mapped, then trimmed); a tail shorter than 2 MiB
+ * stays in 4 KiB pages rather than a huge page mostly unused.  Without
+ * transparent huge pages it is all 4 KiB pages, as before. */
+void *shmx__pages_alloc(size_t n)
+{
+	size_t len = whole_pages(n), span = len + HUGE_;
+	uintptr_t lo, at;
+	void *p;
+
+	if (fail_alloc())
+		return NULL;
+	if (!n || len < n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	lo = (uintptr_t)p;
+	at = (lo + HUGE_ - 1) & ~(uintptr_t)(HUGE_ - 1);
+	if (at > lo)
+		munmap(p, at - lo);
+	munmap((void *)(at + len), lo + span - (at + len));
+	madvise((void *)at, len, MADV_HUGEPAGE);
+	return (void *)at;
+}
+
+void shmx__pages_free(void *p, size_t n)
+{
+	if (p)
+		munmap(p, whole_pages(n));
+}
+
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #define MADV_POPULATE_WRITE 23

@@ -33,6 +33,11 @@ char *shmx__strdup(const char *s);
 void *shmx__aligned_alloc(size_t align, size_t n);
 void shmx__free(void *p);
 
+/* n bytes of whole pages for I/O buffers, 2 MiB aligned and advised huge
+ * (alloc.c says why); NULL with errno set.  Freed with the same n. */
+void *shmx__pages_alloc(size_t n);
+void shmx__pages_free(void *p, size_t n);
+
 /* a * b and a + b with overflow detection: 0, or -EOVERFLOW. */
 static inline int shmx__mul_u64(uint64_t a, uint64_t b, uint64_t *out)
 {

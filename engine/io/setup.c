@@ -90,6 +90,9 @@ const char *shmx__io_ring_why(char *buf, size_t n, int rc)
 
 /* ---- buffers ----------------------------------------------------------- */
 
+/* From here a buffer is whole pages of its own (base/internal.h). */
+#define BIG_BUF_ (UINT64_C(1) << 20)
+
 int shmx__io_bufs_alloc(struct shmx__io *io, unsigned n, size_t align,
 			size_t bytes)
 {
@@ -98,7 +101,8 @@ int shmx__io_bufs_alloc(struct shmx__io *io, unsigned n, size_t align,
 	io->nbufs = n;
 	io->buf_bytes = bytes;
 	for (unsigned i = 0; i < n; i++) {
-		io->buf[i] = shmx__aligned_alloc(align, bytes);
+		io->buf[i] = bytes >= BIG_BUF_ ? shmx__pages_alloc(bytes)
+					       : shmx__aligned_alloc(align, bytes);
 		if (!io->buf[i])
 			return -ENOMEM;
 	}
@@ -161,7 +165,10 @@ void shmx__io_close(struct shmx__io *io, bool leak_bufs)
 		close(io->direct_fd);
 	io->direct_fd = -1;
 	for (unsigned i = 0; !leak_bufs && i < io->nbufs; i++)
-		shmx__free(io->buf[i]);
+		if (io->buf_bytes >= BIG_BUF_)
+			shmx__pages_free(io->buf[i], io->buf_bytes);
+		else
+			shmx__free(io->buf[i]);
 	io->nbufs = 0;
 }
 
