@@ -43,15 +43,17 @@
 #define SHMX__STREAM_DEPTH_DEFAULT 8u
 #define SHMX__STREAM_DEPTH_MAX 256u
 
-/* What a disk needs is bytes in flight, whatever the chunk: on the
- * development VM's disk fio read a cold file with 2 jobs x 32 x 4 MiB
- * (256 MiB in flight) at 2.0 GB/s, with 2 x 16 at 1.2 and 2 x 8 at 1.1
- * (perf/disk, medians of 7), and the stream follows fio at the same
- * geometry.  So a worker keeps
+/* What a disk needs is bytes in flight, whatever the chunk, in requests
+ * it takes whole: with the buffers in 2 MiB pages (base/internal.h,
+ * shmx__pages_alloc) a 4 MiB read is one request.  On the development
+ * VM's disk a cold 2 GiB file streamed at 4.3-4.6 GB/s with 2 workers x 8
+ * or 16 x 4 MiB, and at 3.9 with x 32 (more requests than the disk has
+ * tags); fio read it at 4.8-5.0 GB/s with 1 job x 16 or 32 x 4 MiB in
+ * 2 MiB pages (perf/README.md, design measurements).  So a worker keeps
  * SHMX__STREAM_INFLIGHT bytes of chunks in flight, the workers together
  * at most SHMX__STREAM_INFLIGHT_ALL (the memory bound: depth x chunk
  * buffers a worker). */
-#define SHMX__STREAM_INFLIGHT (UINT64_C(128) << 20)
+#define SHMX__STREAM_INFLIGHT (UINT64_C(64) << 20)
 #define SHMX__STREAM_INFLIGHT_ALL (UINT64_C(256) << 20)
 
 /* The queue depth for `workers` workers each reading chunks of
