@@ -29,6 +29,9 @@ import sys
 import time
 from dataclasses import dataclass
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hugepages import describe as describe_pages, fio_pages  # noqa: E402
+
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -556,13 +559,13 @@ def stream_geometry(path):
     return st["workers"], stream_default_depth(st) or 8, -(-chunk // 4096) * 4096
 
 
-def fio_read(path, nbytes, jobs, depth, bs, layout):
+def fio_read(path, nbytes, jobs, depth, bs, layout, mem=()):
     """fio reading the file: "interleave" (job j reads blocks j, j + jobs, ...,
     as the workers claim chunks from one cursor), "split" (job j its jth
-    part) or "seq" (one job)."""
+    part) or "seq" (one job); mem: its --mem (hugepages.py)."""
     argv = ["fio", "--name=r", f"--filename={path}", f"--bs={bs}", "--direct=1",
             "--ioengine=io_uring", "--fixedbufs=1", f"--iodepth={depth}",
-            f"--numjobs={jobs}", "--group_reporting", "--output-format=json"]
+            f"--numjobs={jobs}", "--group_reporting", "--output-format=json", *mem]
     span = nbytes // bs * bs
     if layout == "split":
         share = span // jobs // bs * bs
@@ -574,7 +577,8 @@ def fio_read(path, nbytes, jobs, depth, bs, layout):
 
 
 COLD_FIO_BEST = [(2, 32, 4 << 20, "interleave"), (2, 16, 4 << 20, "split"),
-                 (1, 32, 4 << 20, "seq")]  # other geometries, for the best fio
+                 (1, 16, 4 << 20, "seq"), (1, 32, 4 << 20, "seq")]  # for the best fio
+COLD_FIO_SMALL = (1, 32, 4 << 20, "seq")  # also run in 4 KiB pages, for contrast
 
 
 def remove_stale_cold():
@@ -661,12 +665,22 @@ def w_cold(cfg):
 
 def cold_runs(cfg, path, nb, shape, fs):
     geo = stream_geometry(path)
+    gs = [geo] + [g[:3] for g in COLD_FIO_BEST]
+    with fio_pages(max(j * d * bs for j, d, bs in gs) >> 20) as mem:
+        return cold_rounds(cfg, path, nb, shape, fs, geo, mem)
+
+
+def cold_rounds(cfg, path, nb, shape, fs, geo, mem):
     depth = geo[1]
     dname = f"shmx --io stream (default qd {depth or '?'})"
     fio_same = f"fio, the stream's geometry ({geo[0]} jobs x qd {depth} x {geo[2] >> 10} KiB)"
     fios = [(fio_same, geo + ("interleave",))] + [
         (f"fio {g[0]} jobs x qd {g[1]} x {g[2] >> 10} KiB, {g[3]}", g)
         for g in COLD_FIO_BEST if g[:3] != geo]
+    if mem:
+        fios.append(("fio {} jobs x qd {} x {} KiB, {}, 4 KiB pages".format(
+            *COLD_FIO_SMALL[:2], COLD_FIO_SMALL[2] >> 10, COLD_FIO_SMALL[3]),
+            COLD_FIO_SMALL + ((),)))
     groups, t, notes, picks, qd_med = [], [], [], [], {}
     for title, op, cop in COLD_OPS:
         print(f"- {title}", flush=True)
@@ -682,8 +696,8 @@ def cold_runs(cfg, path, nb, shape, fs):
                C("shmx --io auto", shmx_file(op, path, "auto", out=o + "-a"), out=shm(o + "-a")),
                C("C OpenMP loop, cold mapping", [cbin("omp_reduce"), cop, path, shm(o + "-c")],
                  out=shm(o + "-c"), env=OMP)]
-        cs += [C(n, fio_read(path, nb, *g), stdout=True, check=False, parse=fio_stats(nb))
-               for n, g in fios]
+        cs += [C(n, fio_read(path, nb, *g[:4], mem=g[4] if len(g) > 4 else mem),
+                 stdout=True, check=False, parse=fio_stats(nb)) for n, g in fios]
         for c in cs:
             c.pre = drop_caches
         res = bench(cs, cfg["reps"], balanced=True)
@@ -765,7 +779,8 @@ def cold_runs(cfg, path, nb, shape, fs):
         f"File: `perf/data/{os.path.basename(path)}` ({fs}, {os.path.getsize(path)} bytes, "
         f"made with `shmx gen`, removed at the end). Before every run of every contender: "
         f"`sync; echo 3 > /proc/sys/vm/drop_caches`. shmx runs use `-j {COLD_WORKERS}`; fio: "
-        f"`fio --direct=1 --ioengine=io_uring --fixedbufs=1 --group_reporting`, first with "
+        f"`fio --direct=1 --ioengine=io_uring --fixedbufs=1 --group_reporting`, "
+        f"{describe_pages(mem)}, first with "
         f"the stream's geometry ({geo[0]} jobs x iodepth {depth} x {geo[2]} B, the jobs "
         f"interleaved block by block as the workers claim chunks), then "
         + ", ".join(n[4:] for n, _ in fios[1:]) + " (perf/disk has more); no result to "
@@ -1038,6 +1053,7 @@ def w_inplace(cfg):
     finally:
         remove(path)
         remove(journal)
+        remove(path + ".undo")
 
 
 def inplace_runs(cfg, path, nb, rows):
@@ -1048,6 +1064,8 @@ def inplace_runs(cfg, path, nb, rows):
     cs = [C("shmx --in-place", [SHMX, "run", "scale:2", path, "--in-place", "-j", str(NCPU),
                                 "--stats"], check=False, pre=settle),
           C("C loop in place, no safety", [cbin("inplace_loop"), "scale:2", path],
+            check=False, env=OMP, pre=settle),
+          C("C loop in place, undo journal", [cbin("inplace_undo"), "scale:2", path],
             check=False, env=OMP, pre=settle)]
     print("- scale:2 in place", flush=True)
     res = bench(cs, cfg["reps"])
@@ -1072,7 +1090,10 @@ def inplace_runs(cfg, path, nb, rows):
             f"writes every byte twice with one flush a chunk. "
             f"C: `perf/c/inplace_loop.c`, the mapping rewritten by an OpenMP loop and one "
             f"msync of the whole file: once written, one sync, and a crash midway leaves it "
-            f"half scaled. Every run doubles the file; after the last the rows are checked "
+            f"half scaled. `perf/c/inplace_undo.c`: what the safety costs by hand, each 64 MiB "
+            f"chunk's bytes written to a journal file and fdatasynced, then rewritten and "
+            f"msynced (every byte written twice, two flushes a chunk, no records or resume). "
+            f"Every run doubles the file; after the last the rows are checked "
             f"against the original times 2**runs.")
     return dict(groups=[group(f"scale:2 in place, {rows}x10 f64 ({nb / 2**20:.0f} MiB, {fs})",
                               res, nb, shmx="shmx --in-place")], targets=t, note=note)
