@@ -578,16 +578,16 @@ Test(stream, the_default_depth_keeps_a_budget_of_bytes_in_flight)
 {
 	const uint64_t M = UINT64_C(1) << 20;
 
-	/* 64 MiB a worker, 256 MiB in all */
-	cr_assert_eq(shmx__stream_default_depth(1, 4 * M, 1000), 16);
-	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 1000), 16);
-	cr_assert_eq(shmx__stream_default_depth(4, 4 * M, 1000), 16);
+	/* 32 MiB a worker, 256 MiB in all */
+	cr_assert_eq(shmx__stream_default_depth(1, 4 * M, 1000), 8);
+	cr_assert_eq(shmx__stream_default_depth(2, 4 * M, 1000), 8);
 	cr_assert_eq(shmx__stream_default_depth(8, 4 * M, 1000), 8);
 	cr_assert_eq(shmx__stream_default_depth(16, 4 * M, 1000), 4);
-	cr_assert_eq(shmx__stream_default_depth(2, 1 * M, 1000), 64);
-	cr_assert_eq(shmx__stream_default_depth(2, 3 * M, 1000), 21);
+	cr_assert_eq(shmx__stream_default_depth(32, 4 * M, 1000), 2);
+	cr_assert_eq(shmx__stream_default_depth(2, 1 * M, 1000), 32);
+	cr_assert_eq(shmx__stream_default_depth(2, 3 * M, 1000), 10);
 	/* two inputs' chunks are read together: half the depth */
-	cr_assert_eq(shmx__stream_default_depth(2, 8 * M, 1000), 8);
+	cr_assert_eq(shmx__stream_default_depth(2, 8 * M, 1000), 4);
 	/* at least 2, at most the maximum, never more than the chunks */
 	cr_assert_eq(shmx__stream_default_depth(64, 4 * M, 1000), 2);
 	cr_assert_eq(shmx__stream_default_depth(1, 256 * M, 1000), 2);

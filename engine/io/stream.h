@@ -45,15 +45,17 @@
 
 /* What a disk needs is bytes in flight, whatever the chunk, in requests
  * it takes whole: with the buffers in 2 MiB pages (base/internal.h,
- * shmx__pages_alloc) a 4 MiB read is one request.  On the development
- * VM's disk a cold 2 GiB file streamed at 4.3-4.6 GB/s with 2 workers x 8
- * or 16 x 4 MiB, and at 3.9 with x 32 (more requests than the disk has
- * tags); fio read it at 4.8-5.0 GB/s with 1 job x 16 or 32 x 4 MiB in
- * 2 MiB pages (perf/README.md, design measurements).  So a worker keeps
- * SHMX__STREAM_INFLIGHT bytes of chunks in flight, the workers together
- * at most SHMX__STREAM_INFLIGHT_ALL (the memory bound: depth x chunk
- * buffers a worker). */
-#define SHMX__STREAM_INFLIGHT (UINT64_C(64) << 20)
+ * shmx__pages_alloc) a 4 MiB read is one request.  The buffers cost too:
+ * each is faulted in just before its first read (about 5 ms for 4 MiB in
+ * huge pages on the development VM), so a deep queue fills slowly.  On
+ * that VM's disk a cold 2 GiB file streamed with 2 workers x 4, 8, 16 and
+ * 32 x 4 MiB at 4.55, 4.49, 4.43 and 4.19 GB/s (row sumsq; column mean
+ * 4.77, 4.60, 4.69, 3.79), against fio's 4.85 with 2 x 16 (perf/run --size
+ * full --only cold, medians of 7).  So a worker keeps
+ * SHMX__STREAM_INFLIGHT bytes of chunks in flight (8 chunks of 4 MiB), the
+ * workers together at most SHMX__STREAM_INFLIGHT_ALL (the memory bound:
+ * depth x chunk buffers a worker). */
+#define SHMX__STREAM_INFLIGHT (UINT64_C(32) << 20)
 #define SHMX__STREAM_INFLIGHT_ALL (UINT64_C(256) << 20)
 
 /* The queue depth for `workers` workers each reading chunks of

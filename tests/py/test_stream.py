@@ -111,8 +111,8 @@ class StreamMatchesMmap(DiskTestCase):
         for w in st["per_worker"]:
             self.assertGreaterEqual(w["io_wait"], 0)
 
-    def test_the_default_queue_depth_keeps_64_mib_in_flight_a_worker(self):
-        # 64 MiB of chunks a worker, 256 MiB in all, at least 2, at most the
+    def test_the_default_queue_depth_keeps_32_mib_in_flight_a_worker(self):
+        # 32 MiB of chunks a worker, 256 MiB in all, at least 2, at most the
         # chunks; --queue-depth as given; --stats says which.  A sparse
         # 128 MiB file (64 chunks of 2 MiB): little to read.
         path = os.path.join(self.disk, "sparse.npy")
@@ -121,8 +121,8 @@ class StreamMatchesMmap(DiskTestCase):
                                         shape=(rows, 10))
         del hdr
         small = self.file(np.ones((1000, 10)))  # 80 KB
-        for src, args, depth in ((path, ("--chunk", "4M", "-j", 2), 16),
-                                 (path, ("--chunk", "2M", "-j", 2), 32),
+        for src, args, depth in ((path, ("--chunk", "4M", "-j", 2), 8),
+                                 (path, ("--chunk", "2M", "-j", 2), 16),
                                  (path, ("--chunk", "1M", "-j", 8), 32),
                                  (path, ("--chunk", "64M", "-j", 1), 2),
                                  (path, ("--chunk", "1M", "--queue-depth", 5), 5),
