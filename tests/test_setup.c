@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "base/fault.h"
+#include "base/internal.h"
 #include "io/setup.h"
 #include "support.h"
 
@@ -437,6 +438,20 @@ Test(setup, big_bufs_are_2_mib_aligned_pages_advised_huge)
 		cr_assert(strstr(flags, " hg"), "not advised huge: %s", flags);
 	shmx__io_close(&io, false);
 	cr_assert_eq(io.nbufs, 0);
+}
+
+Test(setup, pages_alloc_refuses_nothing_and_sizes_past_size_max)
+{
+	errno = 0;
+	cr_assert_null(shmx__pages_alloc(0));
+	cr_assert_eq(errno, ENOMEM);
+	errno = 0;
+	cr_assert_null(shmx__pages_alloc(SIZE_MAX - 4096));
+	cr_assert_eq(errno, ENOMEM);
+	errno = 0;
+	cr_assert_null(shmx__pages_alloc(SIZE_MAX));
+	cr_assert_eq(errno, ENOMEM);
+	shmx__pages_free(NULL, 4096); /* ignored */
 }
 
 Test(setup, big_bufs_failing_half_way_free_the_rest_at_close)

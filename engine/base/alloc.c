@@ -157,7 +157,7 @@ void *shmx__pages_alloc(size_t n)
 
 	if (fail_alloc())
 		return NULL;
-	if (!n || len < n) {
+	if (!n || len < n || span < len) { /* nothing, or past SIZE_MAX */
 		errno = ENOMEM;
 		return NULL;
 	}
