@@ -41,7 +41,10 @@ class Kills(Journal):
         if worker:
             kids = children(p.pid)
             if kids:
-                os.kill(self.rng.choice(kids), signal.SIGKILL)
+                try:
+                    os.kill(self.rng.choice(kids), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass  # it had done its chunks and exited: nothing killed
             err = p.communicate()[1].decode()
             return p.returncode, err
         kill_group(p)

@@ -205,7 +205,10 @@ class WorkerKilled(StressCase):
             time.sleep(self.rng.uniform(0.005, 0.15))
             kids = children(p.pid)
             if kids:
-                os.kill(self.rng.choice(kids), signal.SIGKILL)
+                try:
+                    os.kill(self.rng.choice(kids), signal.SIGKILL)
+                except ProcessLookupError:  # it had exited and been reaped
+                    kids = []
             _, err = p.communicate(timeout=60)
             if not kids:
                 self.count("no worker at that moment")
