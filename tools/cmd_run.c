@@ -28,7 +28,7 @@ static const char help_options[] =
 	"                       chunks with io_uring and O_DIRECT, prefetching; auto\n"
 	"                       (default) streams a file mostly not in the page cache\n"
 	"  --queue-depth N      streaming: chunk reads in flight per worker (default:\n"
-	"                       128 MiB of chunks a worker, 256 MiB in all)\n"
+	"                       32 MiB of chunks a worker, 256 MiB in all)\n"
 	"  --stats              one JSON object with phases and workers on stderr\n"
 	"  --progress           a progress bar on stderr when it is a terminal\n"
 	"  --perf-ctl CTL[,ACK] FIFOs of `perf stat --control fifo:CTL[,ACK] -D -1`:\n"

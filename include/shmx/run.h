@@ -70,7 +70,8 @@ struct shmx_run_opts {
 	const char *perf_ctl;
 	int io;               /* SHMX_IO_* */
 	unsigned queue_depth; /* streaming: chunk reads in flight per worker
-				 (0: the default, 8) */
+				 (0: 32 MiB of chunks a worker, 256 MiB
+				 for all, at least 2) */
 };
 
 #define SHMX_RUN_RETRIES_DEFAULT 1u
