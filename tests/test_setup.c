@@ -454,6 +454,48 @@ Test(setup, pages_alloc_refuses_nothing_and_sizes_past_size_max)
 	shmx__pages_free(NULL, 4096); /* ignored */
 }
 
+/* In a child whose address space may grow by 16 MiB only: a 64 MiB
+ * buffer's mapping is refused, and that is ENOMEM (0 when it was). */
+static int pages_past_the_address_limit(void)
+{
+	struct shmx__io io;
+	struct rlimit rl;
+	unsigned long pages;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f || fscanf(f, "%lu", &pages) != 1)
+		return 1;
+	fclose(f);
+	rl.rlim_cur = rl.rlim_max = pages * 4096 + (16u << 20);
+	if (setrlimit(RLIMIT_AS, &rl))
+		return 2;
+	errno = 0;
+	if (shmx__pages_alloc(64u << 20) || errno != ENOMEM)
+		return 3;
+	shmx__io_init(&io);
+	if (shmx__io_bufs_alloc(&io, 2, 4096, 64u << 20) != -ENOMEM || io.buf[0])
+		return 4;
+	shmx__io_close(&io, false);
+	return 0;
+}
+
+Test(setup, big_bufs_past_the_address_limit_are_enomem)
+{
+	int status;
+	pid_t pid;
+
+#if defined(__SANITIZE_ADDRESS__)
+	skip_test("AddressSanitizer's own mappings need the address space");
+#endif
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(pages_past_the_address_limit());
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "child: status %d", status);
+}
+
 Test(setup, big_bufs_failing_half_way_free_the_rest_at_close)
 {
 	struct shmx__io io;
