@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hugepages import describe as describe_pages, fio_pages  # noqa: E402
+from hugepages import SMALL_PAGES, describe as describe_pages, fio_pages  # noqa: E402
 
 import numpy as np
 
@@ -578,7 +578,6 @@ def fio_read(path, nbytes, jobs, depth, bs, layout, mem=()):
 
 COLD_FIO_BEST = [(2, 32, 4 << 20, "interleave"), (2, 16, 4 << 20, "split"),
                  (1, 16, 4 << 20, "seq"), (1, 32, 4 << 20, "seq")]  # for the best fio
-COLD_FIO_SMALL = (1, 32, 4 << 20, "seq")  # also run in 4 KiB pages, for contrast
 
 
 def remove_stale_cold():
@@ -666,7 +665,7 @@ def w_cold(cfg):
 def cold_runs(cfg, path, nb, shape, fs):
     geo = stream_geometry(path)
     gs = [geo] + [g[:3] for g in COLD_FIO_BEST]
-    with fio_pages(max(j * d * bs for j, d, bs in gs) >> 20) as mem:
+    with fio_pages(max(j * d * bs for j, d, bs in gs)) as mem:
         return cold_rounds(cfg, path, nb, shape, fs, geo, mem)
 
 
@@ -674,13 +673,11 @@ def cold_rounds(cfg, path, nb, shape, fs, geo, mem):
     depth = geo[1]
     dname = f"shmx --io stream (default qd {depth or '?'})"
     fio_same = f"fio, the stream's geometry ({geo[0]} jobs x qd {depth} x {geo[2] >> 10} KiB)"
-    fios = [(fio_same, geo + ("interleave",))] + [
-        (f"fio {g[0]} jobs x qd {g[1]} x {g[2] >> 10} KiB, {g[3]}", g)
-        for g in COLD_FIO_BEST if g[:3] != geo]
-    if mem:
-        fios.append(("fio {} jobs x qd {} x {} KiB, {}, 4 KiB pages".format(
-            *COLD_FIO_SMALL[:2], COLD_FIO_SMALL[2] >> 10, COLD_FIO_SMALL[3]),
-            COLD_FIO_SMALL + ((),)))
+    fio_name = lambda g: f"fio {g[0]} jobs x qd {g[1]} x {g[2] >> 10} KiB, {g[3]}"
+    fios = [(fio_same, geo + ("interleave",), mem)] + [
+        (fio_name(g), g, mem) for g in COLD_FIO_BEST if g[:3] != geo]
+    if mem:  # for contrast: the same fio in malloc's 4 KiB pages
+        fios.append((fio_name(SMALL_PAGES) + ", 4 KiB pages", SMALL_PAGES, []))
     groups, t, notes, picks, qd_med = [], [], [], [], {}
     for title, op, cop in COLD_OPS:
         print(f"- {title}", flush=True)
@@ -696,8 +693,8 @@ def cold_rounds(cfg, path, nb, shape, fs, geo, mem):
                C("shmx --io auto", shmx_file(op, path, "auto", out=o + "-a"), out=shm(o + "-a")),
                C("C OpenMP loop, cold mapping", [cbin("omp_reduce"), cop, path, shm(o + "-c")],
                  out=shm(o + "-c"), env=OMP)]
-        cs += [C(n, fio_read(path, nb, *g[:4], mem=g[4] if len(g) > 4 else mem),
-                 stdout=True, check=False, parse=fio_stats(nb)) for n, g in fios]
+        cs += [C(n, fio_read(path, nb, *g, mem=m), stdout=True, check=False,
+                 parse=fio_stats(nb)) for n, g, m in fios]
         for c in cs:
             c.pre = drop_caches
         res = bench(cs, cfg["reps"], balanced=True)
@@ -713,7 +710,7 @@ def cold_rounds(cfg, path, nb, shape, fs, geo, mem):
                    f"loop (compute phase: stream {fmt(gbps(dname))}, fio {fmt(gbps(fio_n))}, "
                    f"C loop {fmt(gbps(c_n))} GB/s; whole process {fmt(whole and 100 * whole, '%')})",
                 bw and 100 * bw, 90, unit="%")
-        best = min((n for n, _ in fios if cm(n)), key=cm, default=None)
+        best = min((n for n, *_ in fios if cm(n)), key=cm, default=None)
         same_r = ratio(cm(fio_n), cm(dname))
         best_r = ratio(cm(best), cm(dname)) if best else None
         verdict(t, f"{title}: shmx --io stream / fio with the stream's geometry, compute "
@@ -783,7 +780,7 @@ def cold_rounds(cfg, path, nb, shape, fs, geo, mem):
         f"{describe_pages(mem)}, first with "
         f"the stream's geometry ({geo[0]} jobs x iodepth {depth} x {geo[2]} B, the jobs "
         f"interleaved block by block as the workers claim chunks), then "
-        + ", ".join(n[4:] for n, _ in fios[1:]) + " (perf/disk has more); no result to "
+        + ", ".join(n[4:] for n, *_ in fios[1:]) + " (perf/disk has more); no result to "
         f"check, its compute is the array's bytes at its reported bandwidth. Results are "
         f"checked against numpy's.",
         *[f"- {p}" for p in picks],

@@ -8,12 +8,12 @@ of max_segments pages (254 on virtio-blk: four requests), which on the
 development VM halved fio's cold read speed.  So fio "with the stream's
 geometry" must have the stream's page size too.
 
-    with fio_pages(pages) as mem:     # mem: ["--mem=shmhuge"] or []
+    with fio_pages(nbytes) as mem:    # mem: ["--mem=shmhuge"] or []
         ...fio ... + mem
 
-reserves `pages` hugetlb pages (vm.nr_hugepages, root) for the block (ask
-twice the buffers' bytes: fio's jobs each round theirs up, and a
-reservation short of a job fails it) and
+reserves hugetlb pages (vm.nr_hugepages, root) for nbytes of fio buffers,
+twice over (fio's jobs each round theirs up, and a reservation short of a
+job fails it), for the block, and
 gives the old count back after, also on failure.  Where the stream has no
 huge pages (transparent huge pages "never"), or the reservation falls
 short, fio keeps malloc'd 4 KiB pages and `describe` says which.
@@ -46,10 +46,14 @@ def _write(n):
         f.write(f"{n}\n")
 
 
+SMALL_PAGES = (1, 32, 4 << 20, "seq")  # the geometry also run in 4 KiB pages
+
+
 @contextlib.contextmanager
-def fio_pages(pages):
-    """fio's --mem arguments for buffers in 2 MiB pages, with `pages` of
-    them reserved for the block (the old reservation back after)."""
+def fio_pages(nbytes):
+    """fio's --mem arguments for nbytes of buffers in 2 MiB pages, reserved
+    for the block (the old reservation back after)."""
+    pages = 2 * -(-nbytes // (2 << 20))
     if not stream_has_huge_pages():
         yield []
         return
